@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh Debian machine: Debian packages, then the
+# Python package with its pinned dependencies. `--dev` adds the test tools and the browser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+
+# mma + fluidsynth + a small GM soundfont synthesise songs with exact beats (corpus, examples);
+# libegl1 + libgl1-mesa-dri give headless OpenGL through EGL for pyrender.
+apt_packages=(mma fluidsynth timgm6mb-soundfont libegl1 libgl1-mesa-dri libgles2)
+[ "$dev" = 1 ] && apt_packages+=(chromium)
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+python3 -m pip install -q --upgrade pip
+if [ "$dev" = 1 ]; then
+  python3 -m pip install -q -e ".[dev]"
+else
+  python3 -m pip install -q -e .
+fi
