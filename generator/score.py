@@ -1,0 +1,156 @@
+"""Score dance files against their songs.
+
+``python -m generator.score MOTION... [--audio SONG...] [--reference DIR] [--json OUT]``
+
+A thin command over :mod:`motionbeat.scoring`. Each motion is scored against its song (given in
+the same order with ``--audio``, or named in the motion file), aligned by the motion's start
+offset in the song. Prints a table; ``--json`` writes per-file and mean values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from motionbeat import contract
+from motionbeat.audio import AudioError, analyse_rhythm, load_audio
+from motionbeat.fileio import atomic_path
+from motionbeat.motion import Motion, MotionFileError, load_motion
+from motionbeat.scoring import (
+    PROTOCOL,
+    ScoringError,
+    distribution_scores,
+    mean_scores,
+    score_dance,
+)
+
+MOTION_SUFFIXES = (".npz", ".pkl")
+
+
+def resolve_songs(motion_paths: list[Path], motions: list[Motion], audio: list[Path] | None) -> list[Path]:
+    """The song of each motion: ``--audio`` in order, else the song the motion file names.
+
+    A relative song path in a motion file is tried as given and then beside the motion file.
+    """
+    if audio:
+        if len(audio) != len(motion_paths):
+            raise ScoringError(
+                f"{len(motion_paths)} motion file(s) but {len(audio)} song(s): give one --audio per motion, "
+                "in the same order"
+            )
+        return audio
+    songs = []
+    for path, motion in zip(motion_paths, motions, strict=True):
+        if not motion.source_song:
+            raise ScoringError(f"{path.name}: the file names no song; pass it with --audio")
+        song = Path(motion.source_song)
+        candidates = [song] if song.is_absolute() else [song, path.parent / song, path.parent / song.name]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise ScoringError(
+                f"{path.name}: its song {motion.source_song} was not found; pass it with --audio"
+            )
+        songs.append(found)
+    return songs
+
+
+def load_reference(directory: Path) -> list[Motion]:
+    """Every .npz / .pkl motion under ``directory`` (AIST++ ``motions/`` works as it is)."""
+    if not directory.is_dir():
+        raise ScoringError(f"--reference {directory}: not a directory")
+    paths = sorted(p for p in directory.rglob("*") if p.suffix in MOTION_SUFFIXES)
+    if not paths:
+        raise ScoringError(f"--reference {directory}: no .npz or .pkl motion files in it")
+    return [load_motion(p) for p in paths]
+
+
+def score_files(
+    motion_paths: list[Path], audio: list[Path] | None = None, reference: Path | None = None,
+    pkl_fps: float = contract.AISTPP_FPS,
+) -> dict:
+    """Score motion files; returns ``{"files": [...], "mean": {...}, "protocol": {...}}``."""
+    if not motion_paths:
+        raise ScoringError("no motion files given")
+    motions = [load_motion(p, fps=pkl_fps) for p in motion_paths]
+    songs = resolve_songs(motion_paths, motions, audio)
+    rhythms = {}
+    scores = []
+    for path, motion, song in zip(motion_paths, motions, songs, strict=True):
+        if song not in rhythms:
+            rhythms[song] = analyse_rhythm(load_audio(song))
+        scores.append(score_dance(motion, rhythms[song], name=path.name))
+    mean = mean_scores(scores)
+    if reference is not None:
+        mean.update(distribution_scores(motions, load_reference(reference)))
+    files = [
+        dict(s.as_dict(), file=str(p), song=str(song))
+        for s, p, song in zip(scores, motion_paths, songs, strict=True)
+    ]
+    return {"files": files, "mean": mean, "protocol": PROTOCOL}
+
+
+def format_table(report: dict) -> str:
+    """A plain-text table of the per-file and mean scores."""
+    def fmt(x) -> str:
+        return "   n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:6.4f}"
+
+    width = max([len("mean")] + [len(Path(f["file"]).name) for f in report["files"]])
+    lines = [f"{'file':<{width}}  {'sec':>6}  {'PFC':>6}  {'BAS':>6}  {'BAS_m':>6}"]
+    for f in report["files"]:
+        lines.append(
+            f"{Path(f['file']).name:<{width}}  {f['duration_s']:6.1f}  {fmt(f['pfc'])}  {fmt(f['bas'])}  "
+            f"{fmt(f['bas_motion'])}"
+        )
+    m = report["mean"]
+    lines.append(f"{'mean':<{width}}  {'':>6}  {fmt(m['pfc'])}  {fmt(m['bas'])}  {fmt(m['bas_motion'])}")
+    if "fid_k" in m:
+        lines.append(
+            f"FID_k {m['fid_k']:.3f}  FID_g {m['fid_g']:.3f}  Div_k {m['div_k']:.3f}  Div_g {m['div_g']:.3f}"
+            f"  ({m['n_gen']} dances against {m['n_ref']} reference motions)"
+        )
+    return "\n".join(lines)
+
+
+def write_json(report: dict, path: Path) -> None:
+    """Write the report atomically; NaN becomes null so any JSON reader accepts it."""
+    def clean(x):
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [clean(v) for v in x]
+        return x
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(clean(report), indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m generator.score", description="Score dance files against their songs."
+    )
+    parser.add_argument("motions", nargs="+", type=Path, help="motion files (.npz, or AIST++ .pkl)")
+    parser.add_argument("--audio", nargs="+", type=Path, help="the songs, one per motion, in the same order")
+    parser.add_argument("--reference", type=Path, help="folder of reference motions for FID and Div")
+    parser.add_argument("--json", type=Path, help="write per-file and mean scores to this JSON file")
+    parser.add_argument("--pkl-fps", type=float, default=contract.AISTPP_FPS,
+                        help="frame rate of .pkl motions (AIST++: %(default)s)")
+    args = parser.parse_args(argv)
+    try:
+        report = score_files(args.motions, args.audio, args.reference, args.pkl_fps)
+    except (ScoringError, MotionFileError, AudioError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(format_table(report))
+    if args.json:
+        write_json(report, args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
