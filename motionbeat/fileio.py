@@ -17,7 +17,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
     The temporary name keeps the final suffix (``.x.mp4`` stays ``.mp4``) so tools that pick
     a format from the extension (ffmpeg, numpy) behave. On any exception the temporary file
-    is removed and ``path`` is left as it was: nothing is ever half written.
+    is removed and ``path`` is left as it was: nothing is ever half written. The final file
+    gets the usual permissions (0666 minus the umask), not mkstemp's private 0600.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -26,9 +27,18 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if tmp.exists():
+            tmp.chmod(0o666 & ~_current_umask())
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _current_umask() -> int:
+    """The process umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 class UnsafePickleError(ValueError):
