@@ -1,0 +1,131 @@
+"""Diffusion: schedulers, a tiny overfit, guidance, inpainting, EMA."""
+
+import pytest
+import torch
+
+from generator import diffusion
+from generator.denoiser import Denoiser
+from motionbeat import contract, kinematics
+
+W = contract.WINDOW_FRAMES
+D = contract.FRAME_DIM
+OVERFIT_STEPS = 15
+
+
+def _window(music_dim, batch=1, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    t = torch.arange(W) / contract.FPS
+    poses = 0.3 * torch.sin(
+        2 * torch.pi * t[:, None, None] + torch.randn(1, contract.NUM_JOINTS, 3, generator=gen)
+    )
+    trans = torch.stack([0.2 * torch.sin(t), 0.9 + 0.05 * torch.cos(4 * t), 0.1 * t], dim=-1)
+    frames = kinematics.motion_to_features(poses, trans, contract.FPS).expand(batch, -1, -1)
+    music = torch.randn(batch, W, music_dim, generator=gen)
+    phase = torch.rand(batch, W, 2, generator=gen)
+    return frames, music, phase
+
+
+def test_schedulers_are_clean_sample_predictors(tiny_config):
+    train = diffusion.make_training_scheduler(tiny_config)
+    assert train.config.prediction_type == "sample"
+    assert train.config.num_train_timesteps == tiny_config.num_train_timesteps
+    for kind in ("ddim", "dpm++"):
+        sampler = diffusion.make_sampling_scheduler(tiny_config, kind)
+        assert sampler.config.prediction_type == "sample"
+        sampler.set_timesteps(10)
+        assert int(sampler.timesteps[0]) == tiny_config.num_train_timesteps - 1  # from pure noise
+    with pytest.raises(ValueError):
+        diffusion.make_sampling_scheduler(tiny_config, "euler")
+
+
+def _fixed_loss(model, scheduler, batch, seed=123, draws=8):
+    """The objective at ``draws`` fixed timesteps / noises / dropouts (a seeded generator)."""
+    batch = [x.expand(draws, *x.shape[1:]) for x in batch]
+    with torch.no_grad():
+        model.eval()
+        loss = diffusion.training_step(
+            model, scheduler, *batch, generator=torch.Generator().manual_seed(seed)
+        ).loss
+        model.train()
+    return loss.item()
+
+
+def test_tiny_overfit_reduces_the_loss(tiny_config):
+    torch.manual_seed(0)
+    model = Denoiser(tiny_config)
+    frames, music, phase = _window(tiny_config.music_dim, batch=1)
+    model.set_normalization(frames.reshape(-1, D).mean(0), frames.reshape(-1, D).std(0))
+    scheduler = diffusion.make_training_scheduler(tiny_config)
+    before = _fixed_loss(model, scheduler, (frames, music, phase))
+    optim = torch.optim.AdamW(model.parameters(), lr=5e-3)
+    ema = diffusion.EMA(model, decay=0.9)
+    gen = torch.Generator().manual_seed(1)
+    model.train()
+    for _ in range(OVERFIT_STEPS):
+        out = diffusion.training_step(model, scheduler, frames, music, phase, generator=gen)
+        optim.zero_grad()
+        out.loss.backward()
+        optim.step()
+        ema.update(model)
+    after = _fixed_loss(model, scheduler, (frames, music, phase))
+    assert after < 0.5 * before, (before, after)
+    assert set(out.terms) == {"recon", "velocity", "fk", "foot"}
+    assert ema.num_updates == OVERFIT_STEPS
+    # the average sits between the start and the trained weights, buffers copied
+    torch.testing.assert_close(ema.module.feat_std, model.feat_std)
+    assert _fixed_loss(ema.module, scheduler, (frames, music, phase)) < before
+
+
+def test_ema_update_rule(tiny_model):
+    ema = diffusion.EMA(tiny_model, decay=0.5, warmup=False)
+    with torch.no_grad():
+        for p in tiny_model.parameters():
+            p.add_(1.0)
+    old = [p.clone() for p in ema.module.parameters()]
+    ema.update(tiny_model)
+    for e, o, p in zip(ema.module.parameters(), old, tiny_model.parameters(), strict=True):
+        torch.testing.assert_close(e, 0.5 * o + 0.5 * p)
+    state = ema.state_dict()
+    other = diffusion.EMA(tiny_model)
+    other.load_state_dict(state)
+    assert other.num_updates == 1 and other.decay == 0.5
+
+
+@torch.no_grad()
+def test_guidance_combines_conditional_and_null(tiny_model, tiny_config):
+    frames, music, phase = _window(tiny_config.music_dim, batch=2)
+    x = torch.randn_like(frames)
+    w = 2.5
+    cond = diffusion.guided_condition(tiny_model, music, phase, None, w)
+    guided = diffusion.guided_denoise(tiny_model, x, 400, cond, w)
+    with_music = tiny_model(x, 400, music, phase)
+    null = tiny_model(x, 400, music, phase, cond_mask=torch.zeros(2, dtype=torch.bool))
+    torch.testing.assert_close(guided, null + w * (with_music - null))
+    plain = diffusion.guided_condition(tiny_model, music, phase, None, 1.0)
+    torch.testing.assert_close(diffusion.guided_denoise(tiny_model, x, 400, plain, 1.0), with_music)
+
+
+@pytest.mark.parametrize("kind", ["ddim", "dpm++"])
+def test_sampling_shapes_and_inpainting_keeps_known_frames(tiny_model, tiny_config, kind):
+    frames, music, phase = _window(tiny_config.music_dim, batch=2)
+    sampler = diffusion.make_sampling_scheduler(tiny_config, kind)
+    gen = torch.Generator().manual_seed(0)
+    out = diffusion.sample(tiny_model, sampler, music, phase, generator=gen)
+    assert out.shape == (2, W, D) and torch.isfinite(out).all()
+    known = torch.zeros(2, W, D, dtype=torch.bool)
+    known[:, :30] = True  # the first second
+    known[:, :, contract.ROOT_POS] = True  # and the root path throughout
+    edited = diffusion.sample(
+        tiny_model, sampler, music, phase, known_mask=known, known_frames=frames
+    )
+    assert torch.equal(edited[known], frames[known])
+    assert not torch.equal(edited[~known], frames[~known])
+
+
+def test_random_frame_mask():
+    gen = torch.Generator().manual_seed(0)
+    mask = diffusion.random_frame_mask(64, W, min_frames=5, prob=0.5, generator=gen)
+    lengths = mask.sum(1)
+    assert mask.shape == (64, W) and lengths.min() >= 5
+    assert (lengths == W).any() and (lengths < W).any()
+    assert torch.equal(mask, torch.arange(W)[None] < lengths[:, None])  # prefixes

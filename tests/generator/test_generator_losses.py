@@ -1,0 +1,99 @@
+"""Domain losses: zero at the target, the foot-skate term on planted and sliding feet."""
+
+import torch
+
+from generator.config import config_for
+from generator.denoiser import rest_frame_mean
+from generator.losses import (
+    diffusion_losses,
+    fk_loss,
+    foot_skate_loss,
+    frames_to_joints,
+    reconstruction_loss,
+    velocity_loss,
+)
+from motionbeat import contract, kinematics
+
+T = 20
+
+
+def _motion(batch=2, frames=T, seed=0):
+    """Random poses as frames with their true contacts."""
+    gen = torch.Generator().manual_seed(seed)
+    poses = 0.3 * torch.randn(batch, frames, contract.NUM_JOINTS, 3, generator=gen)
+    trans = torch.cumsum(0.01 * torch.randn(batch, frames, 3, generator=gen), dim=1)
+    return kinematics.motion_to_features(poses, trans, contract.FPS)  # (B, T, D)
+
+
+def test_all_terms_are_zero_when_prediction_equals_target():
+    frames = _motion()
+    weights = config_for("tiny").loss_weights
+    total, terms = diffusion_losses(frames, frames, frames, frames, weights)
+    assert set(terms) == {"recon", "velocity", "fk", "foot"}
+    for name in ("recon", "velocity", "fk"):
+        assert terms[name].item() == 0.0
+    # the foot term is no comparison: it scores the prediction's own planted feet moving, and
+    # these random poses move their feet; with no foot planted the whole objective is zero
+    airborne = frames.clone()
+    airborne[..., contract.CONTACTS] = 0.0
+    total, terms = diffusion_losses(airborne, airborne, airborne, airborne, weights)
+    assert total.item() == 0.0
+
+
+def test_terms_grow_with_the_error_and_are_differentiable():
+    target = _motion()
+    pred = (target + 0.05 * torch.randn_like(target)).requires_grad_(True)
+    total, terms = diffusion_losses(pred, target, pred, target, config_for("tiny").loss_weights)
+    assert all(terms[k].item() > 0 for k in ("recon", "velocity", "fk"))
+    total.backward()
+    assert torch.isfinite(pred.grad).all() and pred.grad.abs().sum() > 0
+
+
+def test_velocity_ignores_a_constant_offset_and_contacts():
+    target = _motion()
+    shifted = target + 0.3
+    assert reconstruction_loss(shifted, target).item() > 0
+    assert velocity_loss(shifted, target).item() < 1e-10
+    jittered = target.clone()
+    jittered[..., contract.CONTACTS] = torch.rand_like(jittered[..., contract.CONTACTS])
+    assert velocity_loss(jittered, target).item() == 0.0
+
+
+def _still_frames(frames=T):
+    """The rest pose standing still, feet planted (contacts 1)."""
+    still = rest_frame_mean().expand(1, frames, contract.FRAME_DIM).clone()
+    still[..., contract.CONTACTS] = 1.0
+    return still
+
+
+def test_foot_skate_zero_for_static_planted_feet_positive_for_sliding():
+    still = _still_frames()
+    joints = frames_to_joints(still)
+    contacts = still[..., contract.CONTACTS]
+    assert foot_skate_loss(joints, contacts).item() == 0.0
+    sliding = still.clone()
+    sliding[..., contract.ROOT_POS.start] = torch.linspace(0.0, 1.0, T)  # glide 1 m along x
+    slide_joints = frames_to_joints(sliding)
+    assert foot_skate_loss(slide_joints, contacts).item() > 0.0
+    # the same slide with the feet declared in the air is not skating
+    assert foot_skate_loss(slide_joints, torch.zeros_like(contacts)).item() == 0.0
+    assert fk_loss(slide_joints, joints).item() > 0.0
+
+
+def test_masked_frames_do_not_count():
+    target = _motion(batch=1)
+    pred = target.clone()
+    pred[:, T // 2 :] += 1.0  # wrong only on the masked half
+    mask = torch.arange(T)[None] < T // 2
+    assert reconstruction_loss(pred, target, mask).item() == 0.0
+    assert velocity_loss(pred, target, mask).item() == 0.0
+    assert reconstruction_loss(pred, target).item() > 0.0
+
+
+def test_losses_survive_degenerate_rotations():
+    zeros = torch.zeros(1, T, contract.FRAME_DIM, requires_grad=True)
+    total, _ = diffusion_losses(
+        zeros, zeros.detach(), zeros, _motion(batch=1), config_for("tiny").loss_weights
+    )
+    total.backward()
+    assert torch.isfinite(total) and torch.isfinite(zeros.grad).all()
