@@ -14,12 +14,20 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from motionbeat import contract
+from motionbeat.audio import N_MELS
 
 CONFIG_FORMAT_VERSION: int = 1
 """Version written into every config JSON; :func:`GeneratorConfig.from_json` refuses newer."""
 
 SAMPLERS: tuple[str, ...] = ("ddim", "dpm++")
 """Sampling schedulers known to :func:`generator.diffusion.make_sampling_scheduler`."""
+
+CONDITIONERS: tuple[str, ...] = ("motionbeat", "librosa")
+"""Music conditioners known to :mod:`generator.conditioning`: frozen MotionBeat features, or the
+plain front-end features (log-mel + onset), both with the same beat / bar phase."""
+
+LIBROSA_FEATURE_DIM: int = N_MELS + 1
+"""Width of the ``"librosa"`` conditioner's features: the log-mel bands and the onset strength."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,13 @@ class GeneratorConfig:
             ``uncond + w * (cond - uncond)``; w = 1 is plain conditional sampling).
         overlap_frames: frames shared by consecutive windows in long-form sampling
             (EDGE: half a window); at most half a window.
+        conditioner: the music features the model was trained on (:data:`CONDITIONERS`):
+            ``"motionbeat"`` (frozen encoder features, ``music_dim`` = the encoder's width) or
+            ``"librosa"`` (log-mel + onset, ``music_dim`` = :data:`LIBROSA_FEATURE_DIM`).
+        encoder_checkpoint: for ``"motionbeat"``, the encoder's checkpoint stem relative to the
+            folder of the generator checkpoint (absolute when it lies elsewhere); "" otherwise.
+        encoder_hash: for ``"motionbeat"``, :func:`motionbeat.encode.file_hash` of the encoder's
+            weights, checked when the generator is loaded; "" otherwise.
     """
 
     frame_dim: int = contract.FRAME_DIM
@@ -75,6 +90,9 @@ class GeneratorConfig:
     sample_steps: int = 10
     guidance_weight: float = 2.0
     overlap_frames: int = contract.WINDOW_FRAMES // 2
+    conditioner: str = "motionbeat"
+    encoder_checkpoint: str = ""
+    encoder_hash: str = ""
 
     def __post_init__(self):
         if self.d_model % self.num_heads:
@@ -93,6 +111,15 @@ class GeneratorConfig:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
         if not 0.0 <= self.cond_dropout < 1.0:
             raise ValueError(f"cond_dropout must be in [0, 1), got {self.cond_dropout}")
+        if self.conditioner not in CONDITIONERS:
+            raise ValueError(
+                f"conditioner must be one of {CONDITIONERS}, got {self.conditioner!r}"
+            )
+        if self.conditioner == "librosa" and self.music_dim != LIBROSA_FEATURE_DIM:
+            raise ValueError(
+                f"the librosa conditioner gives {LIBROSA_FEATURE_DIM} features per frame; "
+                f"music_dim is {self.music_dim}"
+            )
         if self.frame_dim != contract.FRAME_DIM:
             raise ValueError(
                 f"frame_dim must be the contract's {contract.FRAME_DIM}, got {self.frame_dim}"
@@ -148,6 +175,11 @@ GENERATOR_SIZES: dict[str, GeneratorConfig] = {
     # window with tokens of 2 frames (15 tokens/s) against 13.5 ms with a token per frame (2
     # cores, quiet machine): the budget holds only with patch_frames = 2.
     "small": GeneratorConfig(d_model=256, num_layers=4, num_heads=4, ff_mult=4, patch_frames=2),
+    # The CPU training plan (4.8 M): ~0.38 s per step at batch 16 with 1 thread against ~0.62 s
+    # for "small" (quiet machine; 0.57 against 0.92 s with two other trainings running; table in
+    # generator/train.py), so ~4000 steps fit a 45-minute run with margin, and it samples ~1.6x
+    # faster than "small".
+    "compact": GeneratorConfig(d_model=192, num_layers=4, num_heads=4, ff_mult=4, patch_frames=2),
     # EDGE's width and depth (d = 512, 8 layers, 8 heads, MLP 1024) at the frame rate (52 M);
     # too slow for the CPU budget, for comparison and machines with more compute.
     "base": GeneratorConfig(

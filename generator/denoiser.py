@@ -25,6 +25,8 @@ noised motion, so :meth:`Denoiser.encode_condition` computes them once per sampl
 
 The denoiser works in *normalised* frame space, (frame - mean) / std per channel; the statistics
 are buffers (saved with the weights) set from the training data by :meth:`set_normalization`.
+The music features are standardised the same way, (music - mu) / sigma per channel, with buffers
+set by :meth:`set_music_normalization` (identity until then), before the per-frame LayerNorm.
 """
 
 from __future__ import annotations
@@ -221,6 +223,8 @@ class Denoiser(nn.Module):
         # pose (identity rotations), so even an untrained model decodes to valid rotations.
         self.register_buffer("feat_mean", rest_frame_mean())
         self.register_buffer("feat_std", torch.ones(cfg.frame_dim))
+        self.register_buffer("music_mean", torch.zeros(cfg.music_dim))
+        self.register_buffer("music_std", torch.ones(cfg.music_dim))
         # music path
         self.music_norm = nn.LayerNorm(cfg.music_dim)
         self.music_in = nn.Linear(p * (cfg.music_dim + 2 * cfg.phase_dim), d)
@@ -249,6 +253,14 @@ class Denoiser(nn.Module):
         """Store per-channel statistics (FRAME_DIM,) of the training frames (physical units)."""
         self.feat_mean.copy_(torch.as_tensor(mean, dtype=self.feat_mean.dtype))
         self.feat_std.copy_(torch.as_tensor(std, dtype=self.feat_std.dtype).clamp_min(STD_FLOOR))
+
+    @torch.no_grad()
+    def set_music_normalization(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """Store per-channel statistics (music_dim,) of the training music features."""
+        self.music_mean.copy_(torch.as_tensor(mean, dtype=self.music_mean.dtype))
+        self.music_std.copy_(
+            torch.as_tensor(std, dtype=self.music_std.dtype).clamp_min(STD_FLOOR)
+        )
 
     def normalize(self, frames: torch.Tensor) -> torch.Tensor:
         """(..., D) physical frames -> (..., D) model space: (x - mean) / std."""
@@ -315,6 +327,7 @@ class Denoiser(nn.Module):
         if phase is None:
             phase = music.new_zeros(batch, num_frames, cfg.phase_dim)
         angle = 2 * math.pi * phase  # (B, T, phase_dim)
+        music = (music - self.music_mean) / self.music_std  # (B, T, C) standardised
         feats = torch.cat(
             [self.music_norm(music), angle.sin(), angle.cos()], dim=-1
         )  # (B, T, C+2*ph)

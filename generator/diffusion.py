@@ -244,12 +244,14 @@ def run_sampler(
     num_steps: int,
     inpainting: Inpainting | None = None,
     generator: torch.Generator | None = None,
+    callback: Callable[[int, int], None] | None = None,
 ) -> torch.Tensor:
     """The reverse loop: x_T = noise, then ``num_steps`` steps on x̂_0 = predict_x0(x_t, t).
 
     ``predict_x0`` may act on any layout of the sample (long-form sampling folds overlapping windows
     inside it); the scheduler only sees the whole tensor. Returns the last clean prediction x̂_0
     (after inpainting), which the deterministic samplers' final step returns as the sample too.
+    ``callback(done, total)`` is called after each denoiser evaluation (progress reports).
     """
     scheduler.set_timesteps(num_steps, device=noise.device)
     timesteps = scheduler.timesteps
@@ -262,6 +264,8 @@ def run_sampler(
         x0 = predict_x0(scheduler.scale_model_input(x, t), t)  # (same shape as x)
         if inpainting is not None:
             x0 = inpainting.clean(x0)
+        if callback is not None:
+            callback(i + 1, len(timesteps))
         if i == len(timesteps) - 1:
             break
         x = scheduler.step(x0, t, x, generator=generator).prev_sample

@@ -27,7 +27,7 @@ songs are sampled together: their windows share one denoiser batch per step.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -190,6 +190,8 @@ def sample_long(
     known_mask: torch.Tensor | Sequence[torch.Tensor] | None = None,
     known_frames: torch.Tensor | Sequence[torch.Tensor] | None = None,
     generator: torch.Generator | None = None,
+    noise: torch.Tensor | Sequence[torch.Tensor] | None = None,
+    callback: Callable[[int, int], None] | None = None,
     max_windows_per_call: int = MAX_WINDOWS_PER_CALL,
     return_windows: bool = False,
 ) -> torch.Tensor | list[torch.Tensor] | LongformResult:
@@ -204,6 +206,10 @@ def sample_long(
         known_mask, known_frames: (T, D) inpainting constraint per song (see
             :mod:`generator.editing`); the output equals ``known_frames`` where the mask is set.
         generator: seeds the noise.
+        noise: the initial noise instead, per song (max(T, W), D) (a list for several songs; a
+            song shorter than a window owns W frames). Drawing it per song makes a song's dance
+            the same whether it is sampled alone or in a batch.
+        callback: ``callback(done, total)`` after each denoising step.
         max_windows_per_call: windows per denoiser call (memory bound for very long songs).
         return_windows: return a :class:`LongformResult` with the windows before the join.
     Returns:
@@ -268,8 +274,19 @@ def sample_long(
     flat_mask, flat_known = _flat_constraint(layout, masks, knowns, cfg.frame_dim, device)
     inpainting = make_inpainting(denoiser, flat_mask, flat_known)
 
-    noise = torch.randn((layout.total, cfg.frame_dim), generator=generator).to(device)  # (L, D)
-    run_sampler(scheduler, noise, predict, num_steps, inpainting, generator)
+    if noise is None:
+        flat_noise = torch.randn((layout.total, cfg.frame_dim), generator=generator)  # (L, D)
+    else:
+        noises = _as_list(noise, single, len(musics))
+        for n, length in zip(noises, layout.lengths, strict=True):
+            if tuple(n.shape) != (max(length, window), cfg.frame_dim):
+                raise ValueError(
+                    f"noise of a {length}-frame song must be ({max(length, window)}, "
+                    f"{cfg.frame_dim}), got {tuple(n.shape)}"
+                )
+        flat_noise = torch.cat([n.to(device) for n in noises])  # (L, D), songs in layout order
+    flat_noise = flat_noise.to(device)
+    run_sampler(scheduler, flat_noise, predict, num_steps, inpainting, generator, callback)
     windows_phys = denoiser.denormalize(last_windows[0])  # (N, W, D)
     joined = join_windows(windows_phys, layout, weights)  # (L, D)
     joined = restore_known(joined, flat_mask, flat_known)

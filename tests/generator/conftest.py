@@ -41,3 +41,83 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+CLICK_BPM = 120.0
+"""Tempo of the synthetic click tracks."""
+
+
+def write_click_track(path, seconds: float, bpm: float = CLICK_BPM, level: float = 0.5):
+    """A wav of short 1 kHz clicks on every beat (and a louder one on every bar's first beat)."""
+    import numpy as np
+    import soundfile as sf
+
+    from motionbeat import audio as au
+
+    sr = au.SAMPLE_RATE
+    y = np.zeros(int(round(seconds * sr)), np.float32)
+    t = np.arange(int(0.03 * sr)) / sr
+    click = np.sin(2 * np.pi * 1000.0 * t) * np.exp(-t / 0.01)
+    for k, beat in enumerate(np.arange(0.0, seconds, 60.0 / bpm)):
+        a = int(round(beat * sr))
+        n = min(len(click), len(y) - a)
+        y[a : a + n] += (level if k % 4 == 0 else 0.6 * level) * click[:n]
+    sf.write(path, y, sr)
+    return path
+
+
+@pytest.fixture(scope="session")
+def make_click_track():
+    """:func:`write_click_track`, for tests that need a song of their own length."""
+    return write_click_track
+
+
+@pytest.fixture(scope="session")
+def click_tracks(tmp_path_factory):
+    """Click-track wavs of 3 s and 40 s (and a silent one), written once per session."""
+    import numpy as np
+    import soundfile as sf
+
+    from motionbeat import audio as au
+
+    root = tmp_path_factory.mktemp("songs")
+    tracks = {
+        "short": write_click_track(root / "short.wav", 3.0),
+        "long": write_click_track(root / "long.wav", 40.0),
+    }
+    silent = root / "silent.wav"
+    sf.write(silent, np.zeros(3 * au.SAMPLE_RATE, np.float32), au.SAMPLE_RATE)
+    tracks["silent"] = silent
+    return tracks
+
+
+@pytest.fixture(scope="session")
+def untrained_checkpoint(tmp_path_factory):
+    """Stem of a seeded untrained tiny generator on librosa features."""
+    from generator.pipeline import write_untrained_checkpoint
+
+    return write_untrained_checkpoint(tmp_path_factory.mktemp("gen") / "tiny", seed=0)
+
+
+@pytest.fixture(scope="session")
+def toy_corpus(tmp_path_factory):
+    """A tiny corpus (motionbeat.dataset.write_toy_corpus): 3 train songs, 1 val, 8 s each."""
+    from motionbeat.dataset import write_toy_corpus
+
+    root = tmp_path_factory.mktemp("toy")
+    write_toy_corpus(root, ("train", "train", "train", "val"), seconds=8.0)
+    return root
+
+
+@pytest.fixture(scope="session")
+def encoder_checkpoint(tmp_path_factory):
+    """Stem of a seeded untrained tiny MotionBeat encoder."""
+    from motionbeat.config import config_for as encoder_config
+    from motionbeat.model import MotionBeat, save_checkpoint
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = MotionBeat(encoder_config("tiny"))
+    stem = tmp_path_factory.mktemp("ckpt") / "motionbeat"
+    save_checkpoint(model, stem)
+    return stem

@@ -4,15 +4,15 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from generator.config import GENERATOR_SIZES, GeneratorConfig, config_for
+from generator.config import GENERATOR_SIZES, LIBROSA_FEATURE_DIM, GeneratorConfig, config_for
 from generator.denoiser import Denoiser
 from motionbeat import contract
 
 
-def test_registry_has_the_three_sizes_growing():
-    assert set(GENERATOR_SIZES) == {"tiny", "small", "base"}
-    counts = [Denoiser(config_for(name)).num_parameters() for name in ("tiny", "small")]
-    assert counts[0] < counts[1]
+def test_registry_has_the_sizes_growing():
+    assert set(GENERATOR_SIZES) == {"tiny", "compact", "small", "base"}
+    counts = [Denoiser(config_for(name)).num_parameters() for name in ("tiny", "compact", "small")]
+    assert counts == sorted(counts)
     assert all(cfg.frame_dim == contract.FRAME_DIM for cfg in GENERATOR_SIZES.values())
     assert all(cfg.window_frames == contract.WINDOW_FRAMES for cfg in GENERATOR_SIZES.values())
 
@@ -50,3 +50,44 @@ def test_json_refuses_unknown_keys_and_newer_versions(tiny_config):
         GeneratorConfig.from_dict({**data, "colour": "red"})
     with pytest.raises(ValueError, match="newer"):
         GeneratorConfig.from_dict({**data, "format_version": data["format_version"] + 1})
+
+
+def test_conditioner_fields_validate_and_round_trip():
+    cfg = config_for("tiny", conditioner="librosa", music_dim=LIBROSA_FEATURE_DIM)
+    assert GeneratorConfig.from_json(cfg.to_json()) == cfg
+    mb = config_for("tiny", conditioner="motionbeat", music_dim=64,
+                    encoder_checkpoint="motionbeat", encoder_hash="0123456789ab")
+    again = GeneratorConfig.from_json(mb.to_json())
+    assert again == mb and again.encoder_checkpoint == "motionbeat"
+    with pytest.raises(ValueError, match="conditioner"):
+        config_for("tiny", conditioner="mfcc")
+    with pytest.raises(ValueError, match="librosa"):
+        config_for("tiny", conditioner="librosa", music_dim=256)
+
+
+def test_json_written_before_the_conditioner_fields_still_loads(tiny_config):
+    old = tiny_config.to_dict()
+    for key in ("conditioner", "encoder_checkpoint", "encoder_hash"):
+        old.pop(key)
+    cfg = GeneratorConfig.from_dict(old)
+    assert cfg.conditioner == "motionbeat" and cfg.encoder_checkpoint == ""
+    assert cfg.music_dim == tiny_config.music_dim
+
+
+def test_checkpoint_round_trip_through_the_pipeline(tmp_path, tiny_model):
+    from generator.pipeline import load_denoiser, save_generator
+
+    torch.manual_seed(1)
+    tiny_model.set_normalization(torch.rand(contract.FRAME_DIM), torch.rand(contract.FRAME_DIM) + 0.5)
+    tiny_model.set_music_normalization(torch.randn(tiny_model.config.music_dim),
+                                       torch.rand(tiny_model.config.music_dim) + 0.5)
+    weights, config = save_generator(tiny_model, tmp_path / "g", {"trained_steps": 7})
+    assert config.read_text().strip() == tiny_model.config.to_json()
+    rebuilt, meta = load_denoiser(tmp_path / "g")
+    assert rebuilt.config == tiny_model.config and meta["trained_steps"] == 7
+    frames = contract.WINDOW_FRAMES
+    x = torch.randn(1, frames, contract.FRAME_DIM)
+    music = torch.randn(1, frames, tiny_model.config.music_dim)
+    with torch.no_grad():
+        torch.testing.assert_close(rebuilt(x, 10, music), tiny_model(x, 10, music))
+    torch.testing.assert_close(rebuilt.music_std, tiny_model.music_std)

@@ -1,0 +1,186 @@
+"""The song-in, dance-out pipeline on an untrained tiny checkpoint and synthetic click tracks."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from generator import pipeline
+from generator.pipeline import DanceGenerator, GeneratorCheckpointError
+from motionbeat import audio as au
+from motionbeat import contract
+from motionbeat.encode import file_hash
+from motionbeat.motion import Motion, load_motion
+
+FAST = {"steps": 2}
+"""Two denoising steps: the tests check plumbing, not dance quality."""
+
+
+@pytest.fixture(scope="module")
+def gen(untrained_checkpoint):
+    return DanceGenerator.load(untrained_checkpoint, device="cpu")
+
+
+def test_load_reads_config_hash_and_marks_untrained(gen, untrained_checkpoint):
+    assert gen.config.conditioner == "librosa"
+    assert gen.untrained and gen.trained_steps == 0
+    weights, config = pipeline.checkpoint_paths(untrained_checkpoint)
+    assert gen.model_hash == file_hash(weights) and config.is_file()
+    assert gen.device == torch.device("cpu")
+    # seeded: the same arguments write the same weights
+    again = pipeline.write_untrained_checkpoint(untrained_checkpoint.parent / "again", seed=0)
+    assert file_hash(pipeline.checkpoint_paths(again)[0]) == gen.model_hash
+
+
+def test_short_song_whole_by_default_with_metadata(gen, click_tracks):
+    stages = []
+    motion = gen.generate(click_tracks["short"], seed=3, progress=lambda s, f: stages.append((s, f)),
+                          **FAST)
+    assert isinstance(motion, Motion)
+    assert motion.num_frames == 3 * contract.FPS and motion.fps == contract.FPS
+    assert motion.source_song == str(click_tracks["short"])
+    assert motion.start_offset == 0.0 and motion.model_hash == gen.model_hash
+    assert motion.meta["generator"]["seed"] == 3 and motion.meta["generator"]["steps"] == 2
+    assert np.isfinite(motion.poses).all() and motion.trans[:, contract.UP_AXIS].min() > 0.5
+    # progress: features then sampling, each from 0 to 1, never going back
+    names = [s for s, _ in stages]
+    assert names[0] == "features" and names[-1] == "sampling"
+    assert names.index("sampling") > max(i for i, s in enumerate(names) if s == "features")
+    for stage in ("features", "sampling"):
+        fractions = [f for s, f in stages if s == stage]
+        assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
+
+
+def test_seed_decides_the_dance(gen, click_tracks):
+    a = gen.generate(click_tracks["short"], seed=0, **FAST)
+    b = gen.generate(click_tracks["short"], seed=0, **FAST)
+    c = gen.generate(click_tracks["short"], seed=1, **FAST)
+    np.testing.assert_array_equal(a.poses, b.poses)
+    assert np.abs(a.poses - c.poses).max() > 1e-4
+
+
+def test_excerpt_start_and_duration(gen, click_tracks):
+    motion = gen.generate(click_tracks["long"], start=2.0, duration=5.0, **FAST)
+    assert motion.num_frames == 5 * contract.FPS and motion.start_offset == 2.0
+    beats = motion.meta["beat_times"]
+    assert beats and min(beats) >= 2.0 and max(beats) < 7.0
+    # past the end: clipped to the song
+    tail = gen.generate(click_tracks["long"], start=38.0, duration=10.0, **FAST)
+    assert tail.num_frames == 2 * contract.FPS and tail.start_offset == 38.0
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"start": -1.0}, "start"),
+        ({"start": 3.0}, "past the end"),
+        ({"start": math.nan}, "start"),
+        ({"duration": 0.0}, "duration"),
+        ({"duration": 0.01}, "one frame"),
+        ({"steps": 0}, "steps"),
+        ({"guidance": -1.0}, "guidance"),
+        ({"seed": 1.5}, "seed"),
+    ],
+)
+def test_bad_options_are_clear_value_errors(gen, click_tracks, options, match):
+    with pytest.raises(ValueError, match=match):
+        gen.generate(click_tracks["short"], **options)
+
+
+def test_audio_errors_propagate_with_their_classes(gen, click_tracks, tmp_path):
+    with pytest.raises(au.SilentAudioError, match="silent"):
+        gen.generate(click_tracks["silent"])
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(au.EmptyAudioError):
+        gen.generate(empty)
+    junk = tmp_path / "junk.mp3"
+    junk.write_bytes(b"not audio at all" * 100)
+    with pytest.raises(au.UndecodableAudioError):
+        gen.generate(junk)
+    with pytest.raises(FileNotFoundError):
+        gen.generate(tmp_path / "missing.wav")
+
+
+def test_decoded_audio_input(gen, click_tracks):
+    audio = au.load_audio(click_tracks["short"])
+    from_audio = gen.generate(audio, **FAST)
+    from_path = gen.generate(click_tracks["short"], **FAST)
+    np.testing.assert_array_equal(from_audio.poses, from_path.poses)
+    assert from_audio.source_song == str(click_tracks["short"])
+
+
+def test_generate_many_batches_and_matches_single_runs(gen, click_tracks):
+    songs = [click_tracks["short"], click_tracks["long"]]
+    batch = gen.generate_many(songs, seed=5, **FAST)
+    assert [m.num_frames for m in batch] == [3 * contract.FPS, 40 * contract.FPS]
+    for song, motion in zip(songs, batch, strict=True):
+        alone = gen.generate(song, seed=5, **FAST)
+        np.testing.assert_allclose(motion.poses, alone.poses, atol=1e-4)
+        assert motion.source_song == str(song)
+    assert gen.generate_many([]) == []
+    with pytest.raises(TypeError):
+        gen.generate_many(click_tracks["short"])
+
+
+def test_ten_minute_song(gen, tmp_path, make_click_track):
+    song = make_click_track(tmp_path / "ten.wav", 600.0)
+    motion = gen.generate(song, **FAST)
+    assert motion.num_frames == 600 * contract.FPS and np.isfinite(motion.poses).all()
+
+
+def test_constraints_keep_joints_and_keyframes(gen, click_tracks):
+    source = gen.generate(click_tracks["long"], seed=9, duration=4.0, **FAST)
+    kept = pipeline.keep_joints_constraint(source, "lower_body")
+    edited = gen.generate(click_tracks["long"], seed=1, duration=6.0, constraint=kept, **FAST)
+    assert edited.num_frames == 6 * contract.FPS
+    frames, src = edited.to_features(), source.to_features()
+    lower = kept.mask[0].numpy()
+    rot = np.zeros(contract.FRAME_DIM, bool)
+    rot[contract.ROTATIONS] = True
+    # the kept channels of the first 4 s are the source's; the rest of the body is new
+    np.testing.assert_allclose(frames[:120, lower & rot], src[:, lower & rot], atol=1e-4)
+    assert np.abs(frames[:120, ~lower & rot] - src[:, ~lower & rot]).max() > 1e-3
+    keys = pipeline.keyframe_constraint(source, every=1.0)
+    assert keys.mask.any(dim=1).nonzero().flatten().tolist() == [0, 30, 60, 90, 119]
+    inbetween = gen.generate(click_tracks["long"], duration=4.0, constraint=keys, **FAST)
+    np.testing.assert_allclose(inbetween.trans[[0, 60, 119]], source.trans[[0, 60, 119]],
+                               atol=1e-5)
+
+
+def test_missing_checkpoint_names_file_and_command(tmp_path):
+    with pytest.raises(GeneratorCheckpointError) as err:
+        DanceGenerator.load(tmp_path / "nothing")
+    message = str(err.value)
+    assert "nothing.safetensors" in message and "python -m generator.train" in message
+
+
+def test_damaged_checkpoint_is_a_checkpoint_error(untrained_checkpoint, tmp_path):
+    import shutil
+
+    weights, config = pipeline.checkpoint_paths(untrained_checkpoint)
+    stem = tmp_path / "broken"
+    shutil.copy(config, stem.with_suffix(".json"))
+    (tmp_path / "broken.safetensors").write_bytes(b"\0" * 64)
+    with pytest.raises(GeneratorCheckpointError, match="broken.safetensors"):
+        DanceGenerator.load(stem)
+
+
+def test_module_level_generate_uses_a_cached_default(untrained_checkpoint, click_tracks,
+                                                     monkeypatch):
+    monkeypatch.setattr(pipeline, "DEFAULT_CHECKPOINT", str(untrained_checkpoint))
+    pipeline.default_generator.cache_clear()
+    try:
+        motion = pipeline.generate(click_tracks["short"], **FAST)
+        assert motion.num_frames == 3 * contract.FPS
+        assert pipeline.default_generator() is pipeline.default_generator()
+    finally:
+        pipeline.default_generator.cache_clear()
+
+
+def test_motion_file_round_trip_keeps_song_and_offset(gen, click_tracks, tmp_path):
+    motion = gen.generate(click_tracks["long"], start=1.0, duration=2.0, **FAST)
+    back = load_motion(motion.save(tmp_path / "dance.npz"))
+    assert back.source_song == motion.source_song and back.start_offset == 1.0
+    assert back.model_hash == gen.model_hash and back.meta["tempo_bpm"] > 0
