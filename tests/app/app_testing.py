@@ -1,0 +1,57 @@
+"""Constants and helpers shared by the web app tests (the fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import imageio_ffmpeg
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE_SONG = REPO / "examples" / "song.ogg"
+SONG_SECONDS = 4.0
+"""Length of the test songs that are meant to work."""
+TOO_LONG_SECONDS = 10.0
+SERVER_MAX_SECONDS = 8.0
+SERVER_MAX_UPLOAD_MB = 1.0
+BIG_UPLOAD_SECONDS = 40.0
+"""A 22.05 kHz 16-bit mono wav of this length is 1.7 MB: over the test server's upload limit."""
+VIDEO_SIZE = 256
+CONCURRENCY = 2
+DURATION_TOLERANCE_S = 0.15
+"""How far an mp4's container duration may differ from the dance (AAC frame padding)."""
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_answers(url: str) -> bool:
+    """True when the page loads (HTTP 200)."""
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - local test server
+        return response.status == 200
+
+
+def check_playable_mp4(path: str | Path, seconds: float, size: int = VIDEO_SIZE) -> None:
+    """ffmpeg (imageio_ffmpeg's) finds an H.264 video and an AAC audio stream and decodes all of it."""
+    proc = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path), "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        errors="replace",
+    )
+    log = proc.stderr
+    assert proc.returncode == 0, log[-2000:]
+    assert re.search(rf"Stream #0:\d.*Video: h264.*\b{size}x{size}\b", log), log
+    assert re.search(r"Stream #0:\d.*Audio: aac", log), log
+    duration = re.search(r"Duration: (\d+):(\d+):([\d.]+)", log)
+    assert duration is not None, log
+    got = int(duration[1]) * 3600 + int(duration[2]) * 60 + float(duration[3])
+    assert abs(got - seconds) <= DURATION_TOLERANCE_S, (got, seconds)
+    assert "error" not in log.split("Output #0")[-1].lower(), log  # decoded without errors

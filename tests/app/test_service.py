@@ -1,0 +1,182 @@
+"""The app's library without a server: request checks, limits, clean-up, one direct request."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from app.plot import beat_figure
+from app.service import (
+    EXPORT_SUFFIXES,
+    MAX_STEPS,
+    DanceService,
+    DanceSettings,
+    InputError,
+    Limits,
+    available_bodies,
+    check_settings,
+    check_song,
+    dance_span,
+    purge_old_requests,
+    safe_stem,
+)
+from motionbeat.audio import EmptyAudioError, SilentAudioError, UndecodableAudioError
+from motionbeat.motion import load_motion
+from render.bodies import SMPL_DIR_ENV, write_synthetic_smpl
+
+BODIES = ("mannequin", "skeleton")
+LIMITS = Limits(max_upload_mb=1.0, max_seconds=8.0)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (DanceSettings(start=-1.0), "start must be 0 s or later"),
+        (DanceSettings(start="soon"), "start must be a number"),
+        (DanceSettings(duration=-2.0), "duration must be positive"),
+        (DanceSettings(seed=-1), "seed must be a whole number"),
+        (DanceSettings(seed=1.5), "seed must be a whole number"),
+        (DanceSettings(steps=0), "sampling steps must be a whole number"),
+        (DanceSettings(steps=MAX_STEPS + 1), "sampling steps must be a whole number"),
+        (DanceSettings(guidance=-0.5), "guidance must be from 0"),
+        (DanceSettings(guidance=float("nan")), "guidance must be a finite number"),
+        (DanceSettings(body="smpl"), "Unknown body 'smpl'"),
+    ],
+)
+def test_bad_settings_are_refused_with_a_message(settings, message):
+    with pytest.raises(InputError, match=message):
+        check_settings(settings, BODIES)
+
+
+def test_settings_defaults_are_filled_in():
+    settings = check_settings(DanceSettings(start=None, duration=None, seed=3.0, steps=5.0, body=""), BODIES)
+    assert settings == DanceSettings(0.0, 0.0, 3, None, 5, "mannequin")
+    assert isinstance(settings.seed, int) and isinstance(settings.steps, int)
+
+
+@pytest.mark.parametrize(
+    ("start", "duration", "expected"),
+    [(0.0, 0.0, (0.0, 6.0)), (2.0, 0.0, (2.0, 4.0)), (1.0, 3.0, (1.0, 3.0)), (2.0, 4.03, (2.0, 4.0))],
+)
+def test_dance_span_inside_the_song(start, duration, expected):
+    got = dance_span(6.0, DanceSettings(start=start, duration=duration), LIMITS, "s.wav")
+    assert got == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("song_s", "start", "duration", "message"),
+    [
+        (6.0, 7.0, 0.0, "beyond the end of the song"),
+        (6.0, 5.5, 0.0, "less than the 1 s a dance needs"),
+        (6.0, 2.0, 5.0, "the song ends at 6.0 s"),
+        (20.0, 0.0, 0.0, "dances of up to 8 s"),
+        (20.0, 2.0, 9.0, "dances of up to 8 s"),
+        (20.0, 2.0, 0.5, "at least 1 s"),
+    ],
+)
+def test_dance_span_refusals(song_s, start, duration, message):
+    with pytest.raises(InputError, match=message):
+        dance_span(song_s, DanceSettings(start=start, duration=duration), LIMITS, "s.wav")
+
+
+def test_check_song_refusals(songs, tmp_path):
+    with pytest.raises(InputError, match="No song given"):
+        check_song(None, LIMITS)
+    with pytest.raises(InputError, match="did not arrive"):
+        check_song(tmp_path / "gone.wav", LIMITS)
+    with pytest.raises(InputError, match=r"\.txt files are not supported; use one of wav"):
+        check_song(songs["unsupported"], LIMITS)
+    with pytest.raises(InputError, match="this server takes songs up to 1 MB"):
+        check_song(songs["big"], LIMITS)
+    with pytest.raises(EmptyAudioError, match="empty.wav: the file is empty"):
+        check_song(songs["empty"], LIMITS)
+    with pytest.raises(SilentAudioError, match="silence.wav: the song is silent"):
+        check_song(songs["silent"], LIMITS)
+    with pytest.raises(UndecodableAudioError, match="corrupt.mp3: not a readable mp3"):
+        check_song(songs["corrupt"], LIMITS)
+    assert check_song(songs["good"], LIMITS).duration == pytest.approx(4.0)
+
+
+def test_safe_stem():
+    assert safe_stem("../../etc/my song (live).mp3") == "my_song_live"
+    assert safe_stem("...wav") == "song"
+    assert len(safe_stem("x" * 200 + ".wav")) == 40
+
+
+def test_purge_old_requests(tmp_path):
+    old, new = tmp_path / "req-old", tmp_path / "req-new"
+    for folder in (old, new):
+        folder.mkdir()
+        (folder / "dance.mp4").write_bytes(b"x")
+    (tmp_path / "keep-me").mkdir()
+    hour_ago = time.time() - 3600
+    os.utime(old, (hour_ago, hour_ago))
+    assert purge_old_requests(tmp_path, max_age_s=600) == 1
+    assert not old.exists() and new.exists() and (tmp_path / "keep-me").exists()
+
+
+def test_smpl_is_offered_only_with_its_files(monkeypatch, tmp_path):
+    monkeypatch.delenv(SMPL_DIR_ENV, raising=False)
+    assert available_bodies() == ("mannequin", "skeleton")
+    write_synthetic_smpl(tmp_path / "SMPL_NEUTRAL.npz")
+    monkeypatch.setenv(SMPL_DIR_ENV, str(tmp_path))
+    assert available_bodies() == ("mannequin", "smpl", "skeleton")
+
+
+def test_limits_must_be_positive():
+    with pytest.raises(ValueError, match="max_seconds"):
+        Limits(max_seconds=0)
+
+
+def test_one_request_through_the_library(checkpoint, songs, tmp_path):
+    service = DanceService.from_checkpoint(
+        checkpoint, device="cpu", work_dir=tmp_path / "work", limits=LIMITS, video_size=128, bodies=BODIES
+    )
+    assert service.default("steps") >= 1 and service.default("guidance") >= 0
+    assert service.warm_up() > 0
+    seen: list[tuple[float, str]] = []
+    result = service.generate(
+        songs["good"],
+        DanceSettings(start=1.0, duration=2.0, seed=4, steps=2, body="skeleton"),
+        progress=lambda fraction, desc: seen.append((fraction, desc)),
+    )
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    descs = {d for _, d in seen}
+    assert {"listening to the music", "dancing (diffusion sampling)", "rendering the video"} <= descs
+
+    assert result.video.name == "dance_me_dance_seed4.mp4" and result.video.stat().st_size > 0
+    assert [p.suffix for p in result.files] == list(EXPORT_SUFFIXES)
+    motion = load_motion(result.files[0])
+    assert motion.start_offset == pytest.approx(1.0)
+    assert motion.duration == pytest.approx(2.0)
+    assert motion.source_song == "dance me.wav"  # never the server's temporary path
+    assert motion.meta["app"]["seed"] == 4
+    scores = result.scores()
+    assert 0.0 <= scores["BAS"] <= 1.0 and scores["PFC"] >= 0.0
+    assert scores["seed"] == 4 and scores["duration_s"] == pytest.approx(2.0)
+    assert isinstance(result.figure, Figure)
+    assert all(p.parent == result.folder for p in (result.video, *result.files))
+    service.close()
+    assert result.folder.exists()  # a work_dir given by the caller is the caller's to remove
+
+
+def test_beat_figure_marks_both_beat_kinds(checkpoint, songs):
+    from motionbeat.audio import analyse_rhythm, load_audio
+    from motionbeat.motion import Motion
+
+    audio = load_audio(songs["good"])
+    rhythm = analyse_rhythm(audio)
+    t = np.arange(90) / 30.0
+    trans = np.zeros((90, 3), np.float32)
+    trans[:, 1] = 0.9 + 0.05 * np.abs(np.sin(np.pi * 2 * t))  # bounces twice a second
+    motion = Motion(np.zeros((90, 24, 3), np.float32), trans, 30, start_offset=0.5)
+    fig = beat_figure(motion, rhythm)
+    ax = fig.axes[0]
+    labels = {text.get_text() for text in ax.get_legend().get_texts()}
+    assert {"music beat", "motion speed", "motion beat"} <= labels
+    assert ax.get_xlim() == pytest.approx((0.5, 3.5))
