@@ -217,7 +217,7 @@ def test_config_json_round_trip_rebuilds_identical_model(tmp_path):
 
 
 def test_sizes_and_validation():
-    assert set(MOTIONBEAT_SIZES) == {"tiny", "small", "base"}
+    assert set(MOTIONBEAT_SIZES) == {"tiny", "compact", "small", "base"}
     assert MOTIONBEAT_SIZES["small"].n_layers == 6 and MOTIONBEAT_SIZES["small"].embed_dim == 128
     assert config_for("small", n_layers=2).n_layers == 2
     assert count_parameters(tiny()) < 1_000_000
