@@ -80,7 +80,8 @@ def test_table_has_every_row_with_finite_numbers(run):
     for row in report["rows"]:
         # 2 held-out songs x 2 ground-truth dances each: every row has 4 dances
         assert row["n_dances"] == 4 and len(row["dances"]) == 4
-        for key in ("pfc", "bas", "bas_motion", "fid_k", "fid_g", "div_k", "div_g"):
+        for key in ("pfc", "bas", "bas_motion", "fid_k", "fid_g", "div_k", "div_g",
+                    "fid_g_varying", "div_g_varying"):
             assert row[key] is not None and math.isfinite(row[key]), (row["label"], key)
         for dance in row["dances"]:
             assert dance["duration_s"] == pytest.approx(SECONDS)
@@ -136,6 +137,7 @@ def test_feature_protocol_matches_scoring(held_out):
 
 def test_spread_labels_and_constant_features():
     assert ev.constant_features(np.array([[1.0, 2.0, 0.0], [1.0, 3.0, 0.0]])) == [0, 2]
+    assert ev.varying_features(np.array([[1.0, 2.0, 0.0], [1.0, 3.0, 0.0]])).tolist() == [1]
     assert ev.spread(range(10), 3) == [0, 4, 9]  # round(linspace(0, 9, 3)), half to even
     assert ev.spread(range(10), 10) == list(range(10))
     assert ev.spread(range(4), None) == [0, 1, 2, 3]
