@@ -314,7 +314,9 @@ def evaluate_checkpoint(stem: Path, data: _Data, opts: EvalOptions) -> EvalRow:
     model = model.to(device).eval()
     cfg = model.config
     name = ablation_of(cfg)
-    row = EvalRow(name=stem.name, label=ABLATION_LABELS.get(name, name))
+    # the width x depth tells apart the same ablation trained at two sizes
+    label = f"{ABLATION_LABELS.get(name, name)}, {cfg.d_model}x{cfg.n_layers}"
+    row = EvalRow(name=stem.name, label=label)
     weights, _ = checkpoint_paths(stem)
     row.details = {"checkpoint": str(stem), "ablation": name, "model_hash": file_hash(weights),
                    "parameters": count_parameters(model), "d_model": cfg.d_model,

@@ -184,3 +184,18 @@ def test_motion_file_round_trip_keeps_song_and_offset(gen, click_tracks, tmp_pat
     back = load_motion(motion.save(tmp_path / "dance.npz"))
     assert back.source_song == motion.source_song and back.start_offset == 1.0
     assert back.model_hash == gen.model_hash and back.meta["tempo_bpm"] > 0
+
+
+def test_song_with_no_clear_beat(gen, tmp_path):
+    """A slowly swelling chord with no onsets at all still gets a dance of its full length."""
+    import soundfile as sf
+
+    sr, seconds = 22050, 8.0
+    t = np.arange(int(sr * seconds)) / sr
+    swell = 0.5 * (1.0 - np.cos(2.0 * np.pi * t / seconds))  # one smooth rise and fall
+    chord = sum(np.sin(2.0 * np.pi * f * t) for f in (220.0, 277.2, 329.6)) / 3.0
+    path = tmp_path / "drone.wav"
+    sf.write(path, (0.3 * swell * chord).astype(np.float32), sr)
+    motion = gen.generate(path, **FAST)
+    assert motion.num_frames == round(seconds * contract.FPS)
+    assert np.isfinite(motion.poses).all() and np.isfinite(motion.trans).all()
