@@ -99,6 +99,13 @@ from generator.diffusion import EMA, make_training_scheduler, random_frame_mask,
 from generator.pipeline import DEFAULT_CHECKPOINT, checkpoint_paths, save_generator
 from motionbeat import contract
 from motionbeat.fileio import atomic_path
+from motionbeat.training import (
+    decay_param_groups,
+    optimizer_tensors,
+    restore_optimizer,
+    warmup_cosine_lr,
+    write_json,
+)
 
 STATE_WEIGHTS_SUFFIX, STATE_OPTIM_SUFFIX = ".state.safetensors", ".state.pt"
 HISTORY_SUFFIX: str = ".train.json"
@@ -172,12 +179,7 @@ class TrainResult:
 
 def lr_at(step: int, total: int, opts: TrainOptions) -> float:
     """Learning rate of step ``step`` (0-based) of a ``total``-step run (module docstring)."""
-    warmup = max(1, min(opts.warmup_steps, total // 10))
-    if step < warmup:
-        return opts.lr * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    cosine = 0.5 * (1 + math.cos(math.pi * progress))
-    return opts.lr * (opts.min_lr_ratio + (1 - opts.min_lr_ratio) * cosine)
+    return warmup_cosine_lr(step, total, opts.lr, opts.warmup_steps, opts.min_lr_ratio)
 
 
 def _suffixed(out: str | os.PathLike, suffix: str) -> Path:
@@ -371,9 +373,7 @@ def save_training_state(
         "step": torch.tensor(step, dtype=torch.int64),
         "ema_updates": torch.tensor(ema.num_updates, dtype=torch.int64),
     }
-    for pid, entries in optimizer.state_dict()["state"].items():
-        for name, value in entries.items():
-            blob[f"optimizer.{pid}.{name}"] = torch.as_tensor(value).detach().cpu()
+    blob.update(optimizer_tensors(optimizer))
     with atomic_path(optim_path) as tmp:
         torch.save(blob, tmp)
 
@@ -397,29 +397,13 @@ def load_training_state(
     model.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("model.")})
     ema.module.load_state_dict({k[4:]: v for k, v in state.items() if k.startswith("ema.")})
     blob = torch.load(optim_path, map_location="cpu", weights_only=True)
-    sd = optimizer.state_dict()
-    entries: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in blob.items():
-        if key.startswith("optimizer."):
-            _, pid, name = key.split(".", 2)
-            entries.setdefault(int(pid), {})[name] = value
-    sd["state"] = entries
-    optimizer.load_state_dict(sd)
+    restore_optimizer(optimizer, blob)
     ema.num_updates = int(blob["ema_updates"])
     return int(blob["step"])
 
 
 def _write_history(out: str | os.PathLike, payload: dict) -> None:
-    with atomic_path(history_path(out)) as tmp:
-        tmp.write_text(json.dumps(payload, indent=1) + "\n")
-
-
-def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
-    """Weight decay on matrices only; biases, norms and the null tokens are not decayed."""
-    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
-    other = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
-    return [{"params": decay, "weight_decay": weight_decay},
-            {"params": other, "weight_decay": 0.0}]
+    write_json(history_path(out), payload)
 
 
 # --- training ----------------------------------------------------------------------------------
@@ -489,7 +473,7 @@ def train(
     model.set_music_normalization(*(torch.from_numpy(a) for a in feature_statistics(train_rows)))
     model.to(device)
     ema = EMA(model)
-    optimizer = torch.optim.AdamW(_param_groups(model, opts.weight_decay), lr=opts.lr,
+    optimizer = torch.optim.AdamW(decay_param_groups(model, opts.weight_decay), lr=opts.lr,
                                   betas=opts.betas)
     start_step = 0
     weights_state, _ = state_paths(out)

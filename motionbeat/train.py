@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -70,6 +69,13 @@ from motionbeat.losses import (
     tempo_aware_negative_mask,
 )
 from motionbeat.model import MotionBeat, checkpoint_paths, save_checkpoint
+from motionbeat.training import (
+    decay_param_groups,
+    optimizer_tensors,
+    restore_optimizer,
+    warmup_cosine_lr,
+    write_json,
+)
 
 # --- ablations ---------------------------------------------------------------------------------
 ABLATIONS: dict[str, dict[str, bool]] = {
@@ -176,12 +182,7 @@ class TrainResult:
 
 def lr_at(step: int, schedule: int, opts: TrainOptions) -> float:
     """Learning rate of optimisation step ``step`` (0-based) of a ``schedule``-step run."""
-    warmup = max(1, min(opts.warmup_steps, schedule // 10))
-    if step < warmup:
-        return opts.lr * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, schedule - warmup))
-    cosine = 0.5 * (1 + math.cos(math.pi * progress))
-    return opts.lr * (opts.min_lr_ratio + (1 - opts.min_lr_ratio) * cosine)
+    return warmup_cosine_lr(step, schedule, opts.lr, opts.warmup_steps, opts.min_lr_ratio)
 
 
 def state_paths(out: str | os.PathLike) -> tuple[Path, Path]:
@@ -317,14 +318,6 @@ def load_songs(
                   progress=progress)
 
 
-def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
-    """Weight decay on matrices only; biases, norms and scalar parameters are not decayed."""
-    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
-    other = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
-    return [{"params": decay, "weight_decay": weight_decay},
-            {"params": other, "weight_decay": 0.0}]
-
-
 # --- training state ----------------------------------------------------------------------------
 def save_training_state(
     out: str | os.PathLike, model: MotionBeat, optimizer: torch.optim.Optimizer, step: int,
@@ -345,9 +338,7 @@ def save_training_state(
     if torch.cuda.is_available():
         for i, s in enumerate(torch.cuda.get_rng_state_all()):
             blob[f"rng.cuda.{i}"] = s
-    for pid, entries in optimizer.state_dict()["state"].items():
-        for name, value in entries.items():
-            blob[f"optimizer.{pid}.{name}"] = torch.as_tensor(value).detach().cpu()
+    blob.update(optimizer_tensors(optimizer))
     with atomic_path(optim_path) as tmp:
         torch.save(blob, tmp)
 
@@ -367,14 +358,7 @@ def load_training_state(
                          "use the same --size / --ablation, or a new --out")
     model.load_state_dict(load_file(str(weights_path)), strict=True)
     blob = torch.load(optim_path, map_location="cpu", weights_only=True)
-    sd = optimizer.state_dict()
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in blob.items():
-        if key.startswith("optimizer."):
-            _, pid, name = key.split(".", 2)
-            state.setdefault(int(pid), {})[name] = value
-    sd["state"] = state
-    optimizer.load_state_dict(sd)
+    restore_optimizer(optimizer, blob)
     torch.set_rng_state(blob["rng.torch"])
     cuda_states = [blob[k] for k in sorted(blob) if k.startswith("rng.cuda.")]
     if cuda_states and torch.cuda.is_available() and len(cuda_states) == torch.cuda.device_count():
@@ -383,8 +367,7 @@ def load_training_state(
 
 
 def _write_history(out: str | os.PathLike, payload: dict) -> None:
-    with atomic_path(history_path(out)) as tmp:
-        tmp.write_text(json.dumps(payload, indent=1) + "\n")
+    write_json(history_path(out), payload)
 
 
 # --- training ----------------------------------------------------------------------------------
@@ -443,7 +426,7 @@ def train(
 
     model = MotionBeat(cfg)
     model.set_input_statistics(*train_ds.input_statistics(opts.stats_clips, seed))
-    optimizer = torch.optim.AdamW(_param_groups(model, opts.weight_decay), lr=opts.lr,
+    optimizer = torch.optim.AdamW(decay_param_groups(model, opts.weight_decay), lr=opts.lr,
                                   betas=opts.betas)
     start_step = 0
     weights_state, _ = state_paths(out)
