@@ -20,26 +20,9 @@ from motionbeat.dataset import (
     load_aistpp_songs,
     load_corpus_songs,
     rhythm_from_beats,
-    write_toy_corpus,
 )
 
 K = 8  # beats per clip, the configs' default
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a busy 2-core machine the many small ops run far faster."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("toy")
-    write_toy_corpus(root, ("train", "train", "train", "train", "val", "test"), seconds=8.0)
-    return root
 
 
 @pytest.fixture(scope="module")

@@ -13,26 +13,10 @@ from safetensors.torch import load_file
 from motionbeat import evaluate as ev
 from motionbeat import train as tr
 from motionbeat.config import config_for
-from motionbeat.dataset import write_toy_corpus
 from motionbeat.model import MotionBeat, load_checkpoint
 
 FAST = tr.TrainOptions(batch_size=8, val_batches=2, val_clips=16, stats_clips=64,
                        warmup_steps=1, progress=False, threads=1)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("toy")
-    write_toy_corpus(root, ("train", "train", "train", "train", "val", "test"), seconds=8.0)
-    return root
 
 
 @pytest.fixture(scope="module")
