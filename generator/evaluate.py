@@ -327,6 +327,7 @@ def generator_dances(
     guidance: float | None = None,
     batch_songs: int = DEFAULT_BATCH_SONGS,
     log: Log | None = None,
+    foot_lock: bool = True,
 ) -> list[list[Motion]]:
     """Dances of a :class:`~generator.pipeline.DanceGenerator`: the k-th dance of every song in
     one :meth:`generate_many` call (``batch_songs`` songs at a time) with seed ``seed + k``."""
@@ -337,7 +338,7 @@ def generator_dances(
             batch = todo[a:a + batch_songs]
             motions = generator.generate_many(
                 [songs[i].audio_path for i in batch], seed=seed + k, steps=steps, guidance=guidance,
-                start=0.0, duration=seconds,
+                start=0.0, duration=seconds, foot_lock=foot_lock,
             )
             for i, m in zip(batch, motions, strict=True):
                 out[i].append(_cut(m, songs[i].num_frames))
@@ -461,6 +462,7 @@ def evaluate(
     device: str | None = None,
     batch_songs: int = DEFAULT_BATCH_SONGS,
     log: Log | None = None,
+    foot_lock: bool = True,
 ) -> dict:
     """Run the whole evaluation (module docstring); returns the report (see :func:`write_report`)."""
     from generator.pipeline import DanceGenerator
@@ -479,11 +481,12 @@ def evaluate(
     labels = [GROUND_TRUTH]
     for stem, gen in loaded:
         label = generator_label(gen.config.conditioner, stem, labels, gen.untrained)
+        label += "" if foot_lock else ", no foot lock"
         labels.append(label)
         say(f"{label}: {stem}")
         t0 = time.perf_counter()
         dances = generator_dances(gen, songs, counts, seed, seconds, steps=steps, guidance=guidance,
-                                  batch_songs=batch_songs, log=say)
+                                  batch_songs=batch_songs, log=say, foot_lock=foot_lock)
         rows.append(Row(label, "generator", dances, time.perf_counter() - t0, str(stem)))
     say(CHOREOGRAPHER)
     t0 = time.perf_counter()
@@ -664,6 +667,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference", choices=REFERENCES, default="train", help="FID / Div reference pool")
     p.add_argument("--steps", type=int, default=None, help="denoising steps (default: the checkpoint's)")
     p.add_argument("--guidance", type=float, default=None, help="guidance weight (default: the checkpoint's)")
+    p.add_argument("--no-foot-lock", action="store_true",
+                   help="score the generators' raw root paths (generator.footlock off)")
     p.add_argument("--device", default=None, help="cpu, cuda (default: cuda when available)")
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="torch CPU threads")
     p.add_argument("--out", type=Path, default=Path("docs/generator_eval.md"))
@@ -682,7 +687,7 @@ def main(argv: list[str] | None = None) -> int:
         report = evaluate(
             a.corpus, a.generators, split=a.split, max_songs=a.max_songs, seconds=a.seconds,
             seed=a.seed, samples=a.samples, reference=a.reference, steps=a.steps,
-            guidance=a.guidance, device=a.device, log=log,
+            guidance=a.guidance, device=a.device, log=log, foot_lock=not a.no_foot_lock,
         )
     except (ValueError, GeneratorCheckpointError, FileNotFoundError) as err:  # AudioError too
         print(f"error: {err}", file=sys.stderr)

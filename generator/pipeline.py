@@ -35,6 +35,7 @@ seeded random one for tests and for the app before a trained model exists.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -56,6 +57,7 @@ from generator.config import GeneratorConfig
 from generator.denoiser import Denoiser, rest_frame_mean
 from generator.diffusion import make_sampling_scheduler
 from generator.editing import Constraint, inbetween_constraint, joint_constraint
+from generator.footlock import lock_planted_feet
 from generator.longform import sample_long
 from motionbeat import audio as au
 from motionbeat import contract, kinematics
@@ -296,6 +298,7 @@ class _Options:
     guidance: float
     start: float
     duration: float | None
+    foot_lock: bool = True
 
 
 # --------------------------------------------------------------------------- generator
@@ -371,7 +374,7 @@ class DanceGenerator:
         return self.conditioner.condition(song)
 
     # ---------------------------------------------------------------------- options
-    def _options(self, seed, steps, guidance, start, duration) -> _Options:
+    def _options(self, seed, steps, guidance, start, duration, foot_lock=True) -> _Options:
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
             raise ValueError(f"seed must be an integer, got {seed!r}")
         if steps is None:
@@ -384,7 +387,7 @@ class DanceGenerator:
         start = _check_number("start", start, minimum=0.0)
         if duration is not None:
             duration = _check_number("duration", duration, minimum=0.0, allow_equal=False)
-        return _Options(int(seed), int(steps), guidance, start, duration)
+        return _Options(int(seed), int(steps), guidance, start, duration, bool(foot_lock))
 
     # --------------------------------------------------------------------- generate
     def generate(
@@ -398,6 +401,7 @@ class DanceGenerator:
         duration: float | None = None,
         constraint: Constraint | None = None,
         progress: Progress | None = None,
+        foot_lock: bool = True,
     ) -> Motion:
         """Dance for one song (a path or a decoded :class:`motionbeat.audio.Audio`).
 
@@ -412,13 +416,16 @@ class DanceGenerator:
                 :func:`keep_joints_constraint`, :mod:`generator.editing`); its frame 0 is the
                 excerpt's first frame, and it is cropped or padded to the excerpt's length.
             progress: ``progress(stage, fraction)``, stages ``"features"`` then ``"sampling"``.
+            foot_lock: hold the feet the model marks planted still by correcting the root
+                path (:mod:`generator.footlock`); skipped for a song with a constraint, whose
+                given root positions win.
         Returns:
             a :class:`Motion` at :data:`contract.FPS` naming the song, the excerpt's start
             offset in it and this generator's model hash.
         """
         return self.generate_many(
             [audio], seed=seed, steps=steps, guidance=guidance, start=start, duration=duration,
-            constraint=constraint, progress=progress,
+            constraint=constraint, progress=progress, foot_lock=foot_lock,
         )[0]
 
     def generate_many(
@@ -432,6 +439,7 @@ class DanceGenerator:
         duration: float | None = None,
         constraint: Constraint | Sequence[Constraint | None] | None = None,
         progress: Progress | None = None,
+        foot_lock: bool = True,
     ) -> list[Motion]:
         """Dances for several songs in one sampling run; options as :meth:`generate`, the same
         for every song (``constraint`` may also be a list, one per song). Each song's dance
@@ -441,7 +449,7 @@ class DanceGenerator:
         audios = list(audios)
         if not audios:
             return []
-        opts = self._options(seed, steps, guidance, start, duration)
+        opts = self._options(seed, steps, guidance, start, duration, foot_lock)
         if constraint is None or isinstance(constraint, Constraint):
             constraints = [constraint] * len(audios)
         else:
@@ -466,8 +474,8 @@ class DanceGenerator:
         report("sampling", 0.0)
         frames = self._sample(rows, constraints, opts, report)
         return [
-            self._motion(f, r, audio, opts)
-            for f, r, audio in zip(frames, rows, audios, strict=True)
+            self._motion(f, r, audio, opts, lock=opts.foot_lock and c is None)
+            for f, r, audio, c in zip(frames, rows, audios, constraints, strict=True)
         ]
 
     @torch.no_grad()
@@ -507,7 +515,9 @@ class DanceGenerator:
         )
         return [f.float().cpu().numpy() for f in out]
 
-    def _motion(self, frames: np.ndarray, rows: MusicCondition, audio, opts: _Options) -> Motion:
+    def _motion(
+        self, frames: np.ndarray, rows: MusicCondition, audio, opts: _Options, lock: bool = False
+    ) -> Motion:
         first_s = rows.start_frame / contract.FPS
         end_s = first_s + rows.num_frames / contract.FPS
         beats = rows.beat_times[(rows.beat_times >= first_s) & (rows.beat_times < end_s)]
@@ -521,13 +531,14 @@ class DanceGenerator:
                 "steps": opts.steps,
                 "guidance": opts.guidance,
                 "sampler": self.config.sampler,
+                "foot_lock": lock,
             },
             "song_duration": rows.duration,
             "tempo_bpm": rows.tempo_bpm,
             "beats_per_bar": rows.beats_per_bar,
             "beat_times": [round(float(b), 4) for b in beats],
         }
-        return Motion.from_features(
+        motion = Motion.from_features(
             frames,
             contract.FPS,
             source_song=_audio_label(audio),
@@ -535,6 +546,10 @@ class DanceGenerator:
             model_hash=self.model_hash,
             meta=meta,
         )
+        if lock:
+            locked = lock_planted_feet(motion.poses, motion.trans, frames[:, contract.CONTACTS])
+            motion = dataclasses.replace(motion, trans=locked)
+        return motion
 
 
 # ------------------------------------------------------------------------ module level

@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="excerpt length, seconds (default: to the end of the song)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     p.add_argument("--no-video", action="store_true", help="write the motion files only")
+    p.add_argument("--no-foot-lock", action="store_true",
+                   help="keep the model's raw root path (default: planted feet held still)")
     p.add_argument("--body", default=DEFAULT_BODY, choices=("mannequin", "smpl", "skeleton"),
                    help=f"video body (default {DEFAULT_BODY})")
     p.add_argument("--size", type=int, default=DEFAULT_VIDEO_SIZE,
@@ -193,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         motions = generator.generate_many(
             songs, seed=args.seed, steps=args.steps, guidance=args.guidance, start=args.start,
             duration=args.duration, constraint=constraint, progress=progress,
+            foot_lock=not args.no_foot_lock,
         )
         progress.close()
         for song, motion, stem in zip(songs, motions, output_stems(songs, args.out), strict=True):

@@ -199,3 +199,11 @@ def test_song_with_no_clear_beat(gen, tmp_path):
     motion = gen.generate(path, **FAST)
     assert motion.num_frames == round(seconds * contract.FPS)
     assert np.isfinite(motion.poses).all() and np.isfinite(motion.trans).all()
+
+
+def test_foot_lock_changes_only_the_root_path(gen, click_tracks):
+    raw = gen.generate(click_tracks["short"], foot_lock=False, **FAST)
+    locked = gen.generate(click_tracks["short"], **FAST)
+    np.testing.assert_array_equal(raw.poses, locked.poses)
+    np.testing.assert_allclose(raw.trans[:, contract.UP_AXIS], locked.trans[:, contract.UP_AXIS])
+    assert locked.meta["generator"]["foot_lock"] and not raw.meta["generator"]["foot_lock"]
