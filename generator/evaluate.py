@@ -668,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=None, help="denoising steps (default: the checkpoint's)")
     p.add_argument("--guidance", type=float, default=None, help="guidance weight (default: the checkpoint's)")
     p.add_argument("--no-foot-lock", action="store_true",
-                   help="score the generators' raw root paths (generator.footlock off)")
+                   help="score the generators' raw output (generator.footlock off)")
     p.add_argument("--device", default=None, help="cpu, cuda (default: cuda when available)")
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="torch CPU threads")
     p.add_argument("--out", type=Path, default=Path("docs/generator_eval.md"))

@@ -57,7 +57,7 @@ from generator.config import GeneratorConfig
 from generator.denoiser import Denoiser, rest_frame_mean
 from generator.diffusion import make_sampling_scheduler
 from generator.editing import Constraint, inbetween_constraint, joint_constraint
-from generator.footlock import lock_planted_feet
+from generator.footlock import clean_feet
 from generator.longform import sample_long
 from motionbeat import audio as au
 from motionbeat import contract, kinematics
@@ -416,9 +416,9 @@ class DanceGenerator:
                 :func:`keep_joints_constraint`, :mod:`generator.editing`); its frame 0 is the
                 excerpt's first frame, and it is cropped or padded to the excerpt's length.
             progress: ``progress(stage, fraction)``, stages ``"features"`` then ``"sampling"``.
-            foot_lock: hold the feet the model marks planted still by correcting the root
-                path (:mod:`generator.footlock`); skipped for a song with a constraint, whose
-                given root positions win.
+            foot_lock: hold the feet the model marks planted still, by correcting the root
+                path and then pinning each foot with leg IK (:mod:`generator.footlock`);
+                skipped for a song with a constraint, whose given poses and root win.
         Returns:
             a :class:`Motion` at :data:`contract.FPS` naming the song, the excerpt's start
             offset in it and this generator's model hash.
@@ -547,8 +547,8 @@ class DanceGenerator:
             meta=meta,
         )
         if lock:
-            locked = lock_planted_feet(motion.poses, motion.trans, frames[:, contract.CONTACTS])
-            motion = dataclasses.replace(motion, trans=locked)
+            poses, trans = clean_feet(motion.poses, motion.trans, frames[:, contract.CONTACTS])
+            motion = dataclasses.replace(motion, poses=poses, trans=trans)
         return motion
 
 

@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     p.add_argument("--no-video", action="store_true", help="write the motion files only")
     p.add_argument("--no-foot-lock", action="store_true",
-                   help="keep the model's raw root path (default: planted feet held still)")
+                   help="keep the model's raw root path and legs (default: planted feet held still)")
     p.add_argument("--body", default=DEFAULT_BODY, choices=("mannequin", "smpl", "skeleton"),
                    help=f"video body (default {DEFAULT_BODY})")
     p.add_argument("--size", type=int, default=DEFAULT_VIDEO_SIZE,

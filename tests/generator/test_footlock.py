@@ -1,10 +1,11 @@
-"""Foot locking holds planted feet still and leaves flight phases alone."""
+"""Foot locking holds planted feet still (root path, then leg IK) and leaves flight phases alone."""
 
 import numpy as np
 import pytest
 import torch
 
-from generator.footlock import lock_planted_feet
+from generator.footlock import clean_feet, lock_planted_feet, pin_offsets, pin_planted_feet
+from generator.leg_ik import LEGS
 from motionbeat import contract
 from motionbeat.kinematics import axis_angle_to_matrix, forward_kinematics
 
@@ -53,3 +54,87 @@ def test_mismatched_shapes_are_refused():
     poses, trans = sliding_rest_pose()
     with pytest.raises(ValueError, match="same frames"):
         lock_planted_feet(poses, trans, np.ones((T - 1, contract.NUM_CONTACTS), np.float32))
+
+
+# --------------------------------------------------------------------------- leg IK pins
+
+HORIZONTAL = [a for a in range(3) if a != contract.UP_AXIS]
+
+
+def test_pin_offsets_hold_the_landing_point_then_fade_out():
+    ankle = np.zeros((T, 3), np.float32)
+    ankle[:, 0] = 0.01 * np.arange(T)  # slides 1 cm per frame
+    toe = ankle + np.array([0.0, 0.0, 0.1], np.float32)
+    planted = np.zeros(T, bool)
+    planted[3:8] = True
+    off, toe_off = pin_offsets(ankle, toe, planted, np.zeros(T, bool), release_frames=4)
+    np.testing.assert_array_equal(toe_off, off)  # a lifted toe moves with its ankle
+    held = ankle + off
+    np.testing.assert_allclose(held[3:8, 0], 0.03, atol=1e-7)  # still from landing to lift-off
+    np.testing.assert_array_equal(off[:3], 0.0)
+    np.testing.assert_array_equal(off[:, contract.UP_AXIS], 0.0)
+    # after lift-off the last pull (-0.04) fades by a fifth per frame, then is gone
+    np.testing.assert_allclose(off[8:13, 0], -0.04 * np.array([0.8, 0.6, 0.4, 0.2, 0.0]), atol=1e-7)
+    np.testing.assert_array_equal(off[13:], 0.0)
+
+
+def test_a_toe_only_hold_pins_the_toe_and_continues_the_ankle_hold():
+    ankle = np.zeros((T, 3), np.float32)
+    ankle[:, 0] = 0.01 * np.arange(T)
+    toe = ankle.copy()
+    toe[:, 2] = 0.1 + 0.005 * np.arange(T)  # the foot also turns, so the toe moves differently
+    ankle_planted = np.zeros(T, bool)
+    ankle_planted[2:6] = True
+    toe_planted = np.zeros(T, bool)
+    toe_planted[2:10] = True  # heel rises at frame 6, the toe stays down
+    off, toe_off = pin_offsets(ankle, toe, ankle_planted, toe_planted)
+    np.testing.assert_allclose((ankle + off)[2:6, HORIZONTAL], np.tile(ankle[2, HORIZONTAL], (4, 1)),
+                               atol=1e-7)
+    toe_held = (toe + toe_off)[2:10, HORIZONTAL]  # the toe holds its own point throughout
+    np.testing.assert_allclose(toe_held, np.tile(toe[2, HORIZONTAL], (8, 1)), atol=1e-7)
+    np.testing.assert_allclose(off[6:10], toe_off[6:10])  # heel up: the ankle follows the toe
+
+
+def test_a_pull_past_the_cap_lets_the_foot_slide_by_the_excess():
+    ankle = np.zeros((T, 3), np.float32)
+    ankle[:, 0] = 0.05 * np.arange(T)  # 5 cm per frame: the model really moved this foot
+    planted = np.ones(T, bool)
+    off, toe_off = pin_offsets(ankle, ankle, planted, planted, max_offset=0.12)
+    np.testing.assert_allclose(np.abs(off[:, 0]).max(), 0.12, atol=1e-6)
+    np.testing.assert_allclose(off[3:, 0], -0.12, atol=1e-6)
+    np.testing.assert_allclose(toe_off, off, atol=1e-7)
+
+
+def standing_with_sliding_feet():
+    """Bent-knee stance whose hips swing a little each frame, so the planted feet slide."""
+    poses = np.zeros((T, contract.NUM_JOINTS, 3), np.float32)
+    swing = 0.01 * np.arange(T)  # pulls stay under the cap (MAX_OFFSET)
+    for hip, knee, _ in LEGS:
+        poses[:, hip, 0] = -0.3 + swing
+        poses[:, knee, 0] = 0.6
+    trans = np.tile(np.array([[0.0, 0.85, 0.0]], np.float32), (T, 1))
+    return poses, trans
+
+
+def test_pinned_feet_stay_put_and_free_frames_are_untouched():
+    poses, trans = standing_with_sliding_feet()
+    contacts = np.zeros((T, contract.NUM_CONTACTS), np.float32)
+    contacts[:12] = 1.0
+    pinned = pin_planted_feet(poses, trans, contacts, release_frames=3)
+    before, after = feet(poses, trans), feet(pinned, trans)
+    assert np.abs(np.diff(before[:12, :2][..., HORIZONTAL], axis=0)).max() > 3e-3  # it did slide
+    np.testing.assert_allclose(np.diff(after[:12, :2][..., HORIZONTAL], axis=0), 0.0, atol=1e-5)
+    np.testing.assert_array_equal(pinned[16:], poses[16:])  # released and faded out by frame 16
+    legs = [j for leg in LEGS for j in leg]
+    others = [j for j in range(contract.NUM_JOINTS) if j not in legs]
+    np.testing.assert_array_equal(pinned[:, others], poses[:, others])
+
+
+def test_clean_feet_holds_feet_through_the_root_and_the_legs():
+    poses, trans = standing_with_sliding_feet()
+    trans[:, 0] = 0.01 * np.arange(T)  # the root slides too
+    contacts = np.ones((T, contract.NUM_CONTACTS), np.float32)
+    contacts[:, 1] = contacts[:, 3] = 0.0  # only the left foot is down
+    new_poses, new_trans = clean_feet(poses, trans, contacts)
+    left = feet(new_poses, new_trans)[:, [0, 2]]
+    np.testing.assert_allclose(np.diff(left[..., HORIZONTAL], axis=0), 0.0, atol=1e-5)

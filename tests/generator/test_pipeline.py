@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from generator import pipeline
+from generator.leg_ik import LEGS
 from generator.pipeline import DanceGenerator, GeneratorCheckpointError
 from motionbeat import audio as au
 from motionbeat import contract
@@ -113,12 +114,13 @@ def test_decoded_audio_input(gen, click_tracks):
 
 def test_generate_many_batches_and_matches_single_runs(gen, click_tracks):
     songs = [click_tracks["short"], click_tracks["long"]]
-    batch = gen.generate_many(songs, seed=5, **FAST)
-    assert [m.num_frames for m in batch] == [3 * contract.FPS, 40 * contract.FPS]
-    for song, motion in zip(songs, batch, strict=True):
-        alone = gen.generate(song, seed=5, **FAST)
-        np.testing.assert_allclose(motion.poses, alone.poses, atol=1e-4)
-        assert motion.source_song == str(song)
+    for lock, atol in ((False, 1e-4), (True, 1e-3)):  # a contact near its threshold may tip a pin
+        batch = gen.generate_many(songs, seed=5, foot_lock=lock, **FAST)
+        assert [m.num_frames for m in batch] == [3 * contract.FPS, 40 * contract.FPS]
+        for song, motion in zip(songs, batch, strict=True):
+            alone = gen.generate(song, seed=5, foot_lock=lock, **FAST)
+            np.testing.assert_allclose(motion.poses, alone.poses, atol=atol)
+            assert motion.source_song == str(song)
     assert gen.generate_many([]) == []
     with pytest.raises(TypeError):
         gen.generate_many(click_tracks["short"])
@@ -201,9 +203,11 @@ def test_song_with_no_clear_beat(gen, tmp_path):
     assert np.isfinite(motion.poses).all() and np.isfinite(motion.trans).all()
 
 
-def test_foot_lock_changes_only_the_root_path(gen, click_tracks):
+def test_foot_lock_changes_only_the_root_path_and_legs(gen, click_tracks):
     raw = gen.generate(click_tracks["short"], foot_lock=False, **FAST)
     locked = gen.generate(click_tracks["short"], **FAST)
-    np.testing.assert_array_equal(raw.poses, locked.poses)
+    legs = [j for leg in LEGS for j in leg]
+    others = [j for j in range(contract.NUM_JOINTS) if j not in legs]
+    np.testing.assert_array_equal(raw.poses[:, others], locked.poses[:, others])
     np.testing.assert_allclose(raw.trans[:, contract.UP_AXIS], locked.trans[:, contract.UP_AXIS])
     assert locked.meta["generator"]["foot_lock"] and not raw.meta["generator"]["foot_lock"]
