@@ -130,6 +130,8 @@ class DanceSettings:
         guidance: classifier-free guidance weight; None uses the checkpoint's default.
         steps: sampling steps; None uses the checkpoint's default.
         body: "mannequin", "smpl" (when the SMPL files are installed) or "skeleton".
+        foot_lock: hold planted feet still (``generator.footlock``); False keeps the model's
+            raw output.
     """
 
     start: float = 0.0
@@ -138,6 +140,7 @@ class DanceSettings:
     guidance: float | None = None
     steps: int | None = None
     body: str = "mannequin"
+    foot_lock: bool = True
 
 
 @dataclass(frozen=True)
@@ -232,7 +235,11 @@ def check_settings(settings: DanceSettings, bodies: tuple[str, ...]) -> DanceSet
     body = settings.body or bodies[0]
     if body not in bodies:
         raise InputError(f"Unknown body {body!r}: this server offers {', '.join(bodies)}.")
-    return DanceSettings(start, duration, int(seed), guidance, None if steps is None else int(steps), body)
+    foot_lock = True if settings.foot_lock is None else settings.foot_lock
+    if not isinstance(foot_lock, bool | np.bool_):
+        raise InputError(f"The foot lock switch must be true or false, got {foot_lock!r}.")
+    return DanceSettings(start, duration, int(seed), guidance, None if steps is None else int(steps), body,
+                         bool(foot_lock))
 
 
 def dance_span(
@@ -323,7 +330,7 @@ class DanceService:
 
     Args:
         generator: an object with ``generate(audio, seed=, steps=, guidance=, start=, duration=,
-            progress=)`` taking a path or a decoded ``motionbeat.audio.Audio`` and returning a
+            progress=, foot_lock=)`` taking a path or a decoded ``motionbeat.audio.Audio`` and returning a
             :class:`Motion` (``generator.pipeline.DanceGenerator``).
         work_dir: folder for the request folders; a fresh temporary one when None (removed by
             :meth:`close`).
@@ -431,13 +438,15 @@ class DanceService:
                 start=start,
                 duration=duration,
                 progress=sample,
+                foot_lock=settings.foot_lock,
             )
         timings["generate_s"] = time.perf_counter() - clock
         motion = replace(
             motion,
             source_song=song.name,  # never the server's temporary path
             meta={**motion.meta, "app": {"seed": settings.seed, "steps": settings.steps,
-                                         "guidance": settings.guidance, "body": settings.body}},
+                                         "guidance": settings.guidance, "body": settings.body,
+                                         "foot_lock": settings.foot_lock}},
         )
 
         folder = self._new_request_dir()

@@ -98,10 +98,12 @@ def make_handler(service: DanceService):
         guidance: float | None = None,
         steps: float | None = None,
         body: str | None = None,
+        foot_lock: bool | None = True,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - gradio's documented idiom
     ) -> tuple[str, list[str], dict[str, Any], Any]:
         settings = DanceSettings(
-            start=start, duration=duration, seed=seed, guidance=guidance, steps=steps, body=body or ""
+            start=start, duration=duration, seed=seed, guidance=guidance, steps=steps, body=body or "",
+            foot_lock=foot_lock,
         )
         try:
             result = service.generate(song, settings, progress=lambda f, desc: progress(f, desc=desc))
@@ -184,7 +186,13 @@ def build_app(
                             label="Sampling steps",
                             info="more: slower, often cleaner",
                         )
-                    body = gr.Radio(list(service.bodies), value=service.bodies[0], label="Body")
+                    with gr.Row():
+                        body = gr.Radio(list(service.bodies), value=service.bodies[0], label="Body")
+                        foot_lock = gr.Checkbox(
+                            True,
+                            label="Hold planted feet",
+                            info="clean foot sliding with leg IK (off: the model's raw output)",
+                        )
                 button = gr.Button("Generate", variant="primary", elem_id="generate")
             with gr.Column(scale=1):
                 video = gr.Video(
@@ -200,7 +208,7 @@ def build_app(
                 )
         button.click(
             make_handler(service),
-            inputs=[song, start, duration, seed, guidance, steps, body],
+            inputs=[song, start, duration, seed, guidance, steps, body, foot_lock],
             outputs=[video, files, scores, plot],
             api_name=API_NAME,
             concurrency_limit=concurrency,

@@ -45,6 +45,7 @@ LIMITS = Limits(max_upload_mb=1.0, max_seconds=8.0)
         (DanceSettings(guidance=-0.5), "guidance must be from 0"),
         (DanceSettings(guidance=float("nan")), "guidance must be a finite number"),
         (DanceSettings(body="smpl"), "Unknown body 'smpl'"),
+        (DanceSettings(foot_lock="yes"), "foot lock switch must be true or false"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message(settings, message):
@@ -54,7 +55,8 @@ def test_bad_settings_are_refused_with_a_message(settings, message):
 
 def test_settings_defaults_are_filled_in():
     settings = check_settings(DanceSettings(start=None, duration=None, seed=3.0, steps=5.0, body=""), BODIES)
-    assert settings == DanceSettings(0.0, 0.0, 3, None, 5, "mannequin")
+    assert settings == DanceSettings(0.0, 0.0, 3, None, 5, "mannequin", True)
+    assert not check_settings(DanceSettings(foot_lock=False), BODIES).foot_lock
     assert isinstance(settings.seed, int) and isinstance(settings.steps, int)
 
 
@@ -141,7 +143,7 @@ def test_one_request_through_the_library(checkpoint, songs, tmp_path):
     seen: list[tuple[float, str]] = []
     result = service.generate(
         songs["good"],
-        DanceSettings(start=1.0, duration=2.0, seed=4, steps=2, body="skeleton"),
+        DanceSettings(start=1.0, duration=2.0, seed=4, steps=2, body="skeleton", foot_lock=False),
         progress=lambda fraction, desc: seen.append((fraction, desc)),
     )
     fractions = [f for f, _ in seen]
@@ -156,6 +158,7 @@ def test_one_request_through_the_library(checkpoint, songs, tmp_path):
     assert motion.duration == pytest.approx(2.0)
     assert motion.source_song == "dance me.wav"  # never the server's temporary path
     assert motion.meta["app"]["seed"] == 4
+    assert motion.meta["app"]["foot_lock"] is False and motion.meta["generator"]["foot_lock"] is False
     scores = result.scores()
     assert 0.0 <= scores["BAS"] <= 1.0 and scores["PFC"] >= 0.0
     assert scores["seed"] == 4 and scores["duration_s"] == pytest.approx(2.0)
