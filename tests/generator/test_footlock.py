@@ -138,3 +138,11 @@ def test_clean_feet_holds_feet_through_the_root_and_the_legs():
     new_poses, new_trans = clean_feet(poses, trans, contacts)
     left = feet(new_poses, new_trans)[:, [0, 2]]
     np.testing.assert_allclose(np.diff(left[..., HORIZONTAL], axis=0), 0.0, atol=1e-5)
+
+
+def test_one_frame_and_mismatched_inputs():
+    poses, trans = standing_with_sliding_feet()
+    one = pin_planted_feet(poses[:1], trans[:1], np.ones((1, contract.NUM_CONTACTS), np.float32))
+    np.testing.assert_allclose(one, poses[:1], atol=1e-6)  # a pin starts where the foot is
+    with pytest.raises(ValueError, match="same frames"):
+        pin_planted_feet(poses, trans, np.ones((T - 1, contract.NUM_CONTACTS), np.float32))
