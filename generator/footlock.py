@@ -12,9 +12,13 @@ the horizontal root path is corrected so that planted feet stay where they lande
 with c the predicted contact channels (ordered as ``contract.FOOT_JOINTS``), p the FK
 positions of those joints and tau = :data:`CONTACT_THRESHOLD`. Translating the root moves every
 joint by the same vector, so a single planted foot joint ends up exactly still; with several
-planted joints their mean slide is removed. Frames with no planted foot (jumps, kicks, the
-flight of a travelling step) keep the model's own root velocity, so travelling steps travel by
-their footholds. Poses, heights and contacts are unchanged.
+planted joints their mean slide is removed, so travelling steps travel by their footholds.
+Nothing can push the body sideways while no foot is planted, so a short unsupported span
+(a hop, the flight of a travelling step; at most :data:`MAX_COAST_FRAMES`, between planted
+frames) coasts: its horizontal root velocity goes linearly from the last supported step's to
+the next one's instead of the model's (momentum is kept; the path stays smooth). Longer spans,
+and spans at a clip's ends, keep the model's own root velocity. Poses, heights and contacts
+are unchanged.
 
 The root can remove only one slide per frame, and with both feet down each keeps the part of its
 slide that differs from their mean. :func:`pin_planted_feet` then pins each planted foot where it
@@ -22,7 +26,8 @@ landed with two-bone leg IK (:mod:`generator.leg_ik`), as animators clean mocap:
 
     a planted ankle holds its floor position from the frame it landed, a planted toe its own
     (the foot turns about the ankle to keep both); a foot planted on its toe only (heel
-    raised) moves its ankle with the held toe; a lifted toe moves with the ankle;
+    raised) moves its ankle with the held toe (the foot turning to keep the toe down);
+    a lifted toe moves with the ankle;
     after the foot lifts, the pin's offset fades out linearly over :data:`RELEASE_FRAMES`.
 
 Only horizontal positions are pinned (heights stay the model's) and a new hold starts where the
@@ -45,6 +50,8 @@ HORIZONTAL: tuple[int, int] = tuple(a for a in range(3) if a != contract.UP_AXIS
 """The two floor axes of the contract's y-up frame."""
 RELEASE_FRAMES: int = round(0.2 * contract.FPS)
 """Frames over which a released pin fades out: 0.2 s, about a third of a beat at 100 BPM."""
+MAX_COAST_FRAMES: int = round(0.5 * contract.FPS)
+"""Longest unsupported span that coasts: 0.5 s, the flight time of a 30 cm jump (2 sqrt(2h/g))."""
 MAX_OFFSET: float = 0.10
 """Longest pull of a pin, metres: a planted foot the model moves further than this from where it
 landed is let slide by the excess instead of bending the leg further. On 18 dances of the
@@ -85,10 +92,39 @@ def lock_planted_feet(
     planted = (contacts[1:] > threshold) & (contacts[:-1] > threshold)  # (T-1, 4)
     weight = planted.astype(np.float32)
     slide = (step * weight[..., None]).sum(axis=1) / np.maximum(weight.sum(axis=1), 1.0)[:, None]
-    correction = np.zeros_like(trans)  # (T, 3)
     axes = list(HORIZONTAL)
-    correction[1:, axes] = np.cumsum(slide[:, axes], axis=0)
-    return trans - correction
+    velocity = trans[1:, axes] - trans[:-1, axes] - slide[:, axes]  # (T-1, 2) per step
+    velocity = coast_unsupported(velocity, planted.any(axis=1))
+    out = trans.copy()
+    out[1:, axes] = trans[0, axes] + np.cumsum(velocity, axis=0)
+    return out
+
+
+def coast_unsupported(
+    velocity: np.ndarray, supported: np.ndarray, max_frames: int = MAX_COAST_FRAMES
+) -> np.ndarray:
+    """(S, 2) per-step horizontal root velocities with short unsupported spans coasting.
+
+    A run of steps with ``supported`` False, of at most ``max_frames`` steps and with supported
+    steps on both sides, gets v = (1 - w) v_before + w v_after with w = (i + 1) / (n + 1) for its
+    i-th of n steps (module docstring); everything else is returned unchanged.
+    """
+    out = velocity.copy()
+    count = len(supported)
+    t = 0
+    while t < count:
+        if supported[t]:
+            t += 1
+            continue
+        end = t
+        while end < count and not supported[end]:
+            end += 1
+        n = end - t
+        if t > 0 and end < count and n <= max_frames:
+            w = (np.arange(1, n + 1) / (n + 1))[:, None]  # (n, 1)
+            out[t:end] = (1 - w) * velocity[t - 1] + w * velocity[end]
+        t = end
+    return out
 
 
 def pin_offsets(
@@ -102,14 +138,16 @@ def pin_offsets(
         ankle_planted, toe_planted: (T,) booleans.
     Returns:
         ankle and toe offsets, zero where the foot is free. A planted toe holds its own point; a
-        lifted toe moves with the ankle; a toe-only hold moves the ankle with the toe.
+        lifted toe moves with the ankle; a toe-only hold moves the ankle with the toe, the
+        ankle's lead over it when the heel rose fading out over ``release_frames``. Both
+        offsets are continuous: every hold starts where its joint already is.
     """
     axes = list(HORIZONTAL)
     ankle_off, toe_off = np.zeros_like(ankle), np.zeros_like(toe)  # (T, 3) each
     prev_a = prev_t = np.zeros(len(axes), ankle.dtype)
     held_a = held_t = None  # anchors of the ankle's and the toe's current holds
-    released = None
-    since = 0
+    released = lead = None
+    since = lead_since = 0
 
     def pull(anchor, point):  # offset to the anchor, capped; the anchor follows past the cap
         off = anchor - point
@@ -130,9 +168,15 @@ def pin_offsets(
             held_a = a_now + prev_a if held_a is None else held_a
             held_a, cur_a = pull(held_a, a_now)
             cur_t = cur_t if toe_planted[t] else cur_a
-        elif toe_planted[t]:
-            held_a, cur_a = None, cur_t
+            lead = None
+        elif toe_planted[t]:  # heel up: the ankle follows the toe, its lead fading out
+            if lead is None:
+                lead, lead_since = prev_a - prev_t, 0
+            lead_since += 1
+            held_a = None
+            cur_a = cur_t + lead * max(0.0, 1.0 - lead_since / (release_frames + 1))
         else:
+            lead = None
             held_a = None
             if released is None:
                 released, since = (prev_a, prev_t), 0

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from generator.footlock import clean_feet, lock_planted_feet, pin_offsets, pin_planted_feet
+from generator.footlock import (
+    clean_feet,
+    coast_unsupported,
+    lock_planted_feet,
+    pin_offsets,
+    pin_planted_feet,
+)
 from generator.leg_ik import LEGS
 from motionbeat import contract
 from motionbeat.kinematics import axis_angle_to_matrix, forward_kinematics
@@ -87,12 +93,15 @@ def test_a_toe_only_hold_pins_the_toe_and_continues_the_ankle_hold():
     ankle_planted[2:6] = True
     toe_planted = np.zeros(T, bool)
     toe_planted[2:10] = True  # heel rises at frame 6, the toe stays down
-    off, toe_off = pin_offsets(ankle, toe, ankle_planted, toe_planted)
+    off, toe_off = pin_offsets(ankle, toe, ankle_planted, toe_planted, release_frames=2)
     np.testing.assert_allclose((ankle + off)[2:6, HORIZONTAL], np.tile(ankle[2, HORIZONTAL], (4, 1)),
                                atol=1e-7)
     toe_held = (toe + toe_off)[2:10, HORIZONTAL]  # the toe holds its own point throughout
     np.testing.assert_allclose(toe_held, np.tile(toe[2, HORIZONTAL], (8, 1)), atol=1e-7)
-    np.testing.assert_allclose(off[6:10], toe_off[6:10])  # heel up: the ankle follows the toe
+    # heel up at frame 6: the ankle's lead over the toe's pull fades out over 2 frames, no jump
+    lead = off[5] - toe_off[5]
+    np.testing.assert_allclose(off[6:10], toe_off[6:10] + lead * np.array([[2 / 3], [1 / 3], [0], [0]]),
+                               atol=1e-7)
 
 
 def test_a_pull_past_the_cap_lets_the_foot_slide_by_the_excess():
@@ -146,3 +155,27 @@ def test_one_frame_and_mismatched_inputs():
     np.testing.assert_allclose(one, poses[:1], atol=1e-6)  # a pin starts where the foot is
     with pytest.raises(ValueError, match="same frames"):
         pin_planted_feet(poses, trans, np.ones((T - 1, contract.NUM_CONTACTS), np.float32))
+
+
+def test_short_unsupported_spans_coast_and_others_keep_their_velocity():
+    velocity = np.zeros((12, 2))
+    velocity[:, 0] = np.arange(12.0)  # the model accelerates steadily
+    supported = np.ones(12, bool)
+    supported[[0, 4, 5, 6, 11]] = False  # spans at both ends and one of 3 steps inside
+    out = coast_unsupported(velocity, supported, max_frames=3)
+    np.testing.assert_array_equal(out[[0, 11]], velocity[[0, 11]])  # clip ends: the model's
+    # inside: from v[3] = 3 to v[7] = 7 in equal parts, so 4, 5, 6 (here the same line)
+    np.testing.assert_allclose(out[4:7, 0], [4.0, 5.0, 6.0])
+    velocity[4:7, 0] = [9.0, -3.0, 9.0]  # a jerky flight
+    np.testing.assert_allclose(coast_unsupported(velocity, supported, 3)[4:7, 0], [4.0, 5.0, 6.0])
+    np.testing.assert_array_equal(coast_unsupported(velocity, supported, 2), velocity)  # too long
+
+
+def test_a_hop_keeps_its_momentum():
+    poses, trans = sliding_rest_pose()
+    trans[8:12, 0] += [0.03, -0.02, 0.04, 0.0]  # jerky root during an unsupported hop
+    contacts = np.ones((T, contract.NUM_CONTACTS), np.float32)
+    contacts[8:12] = 0.0
+    locked = lock_planted_feet(poses, trans, contacts)
+    accel = np.diff(locked[:, 0], n=2)
+    np.testing.assert_allclose(accel, 0.0, atol=1e-6)  # planted: still; hop: constant velocity
