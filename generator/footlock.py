@@ -1,5 +1,7 @@
 """Foot locking: planted feet held still, first through the root path, then by leg IK.
 
+(:func:`clean_feet` first spreads out the model's rare turn snaps, :mod:`generator.turns`.)
+
 A diffusion model predicts root translation and foot contacts separately, so a foot it labels
 planted can still slide a little on the floor (the foot skate that PFC measures and that
 animators clean by hand). Following the usual root-motion clean-up of character animation,
@@ -41,6 +43,7 @@ import numpy as np
 import torch
 
 from generator.leg_ik import LEGS, solve_leg, world_rotations
+from generator.turns import smooth_turn_snaps
 from motionbeat import contract
 from motionbeat.kinematics import axis_angle_to_matrix, forward_kinematics, matrix_to_axis_angle
 
@@ -232,6 +235,9 @@ def pin_planted_feet(
 def clean_feet(
     poses: np.ndarray, trans: np.ndarray, contacts: np.ndarray, threshold: float = CONTACT_THRESHOLD,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Both stages: root path from planted feet, then leg IK pins -> (poses, trans)."""
+    """The whole clean-up -> (poses, trans): turn snaps spread out (:mod:`generator.turns`: a foot
+    cannot hold while the body snaps round over it), root path from planted feet, leg IK pins."""
+    poses = np.array(poses, np.float32)
+    poses[:, 0] = smooth_turn_snaps(poses[:, 0])
     trans = lock_planted_feet(poses, trans, contacts, threshold)
     return pin_planted_feet(poses, trans, contacts, threshold), trans
