@@ -57,7 +57,7 @@ class GeneratorConfig:
             ``uncond + w * (cond - uncond)``; w = 1 is plain conditional sampling). 25 steps
             and w = 2.5 were chosen on the corpus' validation songs with the 20000-step compact
             model: against 10 steps and w = 2 they raised BAS 0.338 -> 0.392 (ground truth
-            0.408) and Div_k 8.5 -> 11.6 (11.5) at about the same FID_k (68 -> 72); see
+            0.408) and Div_k 7.8 -> 11.2 (11.5) at about the same FID_k (64 -> 67); see
             docs/generator.md.
         overlap_frames: frames shared by consecutive windows in long-form sampling
             (EDGE: half a window); at most half a window.
