@@ -42,10 +42,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from generator.leg_ik import LEGS, solve_leg, world_rotations
+from generator.leg_ik import LEGS, solve_leg
 from generator.turns import smooth_turn_snaps
 from motionbeat import contract
-from motionbeat.kinematics import axis_angle_to_matrix, forward_kinematics, matrix_to_axis_angle
+from motionbeat.kinematics import (
+    axis_angle_to_matrix,
+    forward_kinematics_with_rotations,
+    matrix_to_axis_angle,
+)
 
 CONTACT_THRESHOLD: float = 0.5
 """Predicted contact probability above which a foot joint counts as planted (midpoint)."""
@@ -64,12 +68,12 @@ maximum over 20 cm; a cap of 5 / 8 / 10 / 12 cm left PFC at 0.052 / 0.034 / 0.02
 (0.179 with the root correction alone, 0.395 raw)."""
 
 
-def _joints(poses: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(T, 24, 3, 3) local rotation matrices and (T, 24, 3) joint positions."""
+def _joints(poses: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(T, 24, 3, 3) local and world rotation matrices and (T, 24, 3) joint positions."""
     with torch.no_grad():
-        mats = axis_angle_to_matrix(torch.from_numpy(poses))  # (T, 24, 3, 3)
-        joints = forward_kinematics(mats, torch.from_numpy(trans))  # (T, 24, 3)
-    return mats.numpy(), joints.numpy()
+        local = axis_angle_to_matrix(torch.from_numpy(poses))  # (T, 24, 3, 3)
+        joints, world = forward_kinematics_with_rotations(local, torch.from_numpy(trans))
+    return local.numpy(), world.numpy(), joints.numpy()
 
 
 def lock_planted_feet(
@@ -90,7 +94,7 @@ def lock_planted_feet(
                          "must cover the same frames")
     if trans.shape[0] < 2:
         return trans.copy()
-    _, joints = _joints(poses, trans)  # (T, 24, 3)
+    _, _, joints = _joints(poses, trans)  # (T, 24, 3)
     feet = joints[:, list(contract.FOOT_JOINTS)]  # (T, 4, 3)
     step = feet[1:] - feet[:-1]  # (T-1, 4, 3)
     planted = (contacts[1:] > threshold) & (contacts[:-1] > threshold)  # (T-1, 4)
@@ -212,8 +216,7 @@ def pin_planted_feet(
     if planted.shape != (poses.shape[0], contract.NUM_CONTACTS) or trans.shape[0] != poses.shape[0]:
         raise ValueError(f"poses {poses.shape}, trans {trans.shape} and contacts {planted.shape} "
                          "must cover the same frames")
-    local, joints = _joints(poses, trans)
-    world = world_rotations(local)
+    local, world, joints = _joints(poses, trans)
     ankles, toes = contract.FOOT_JOINTS[:2], contract.FOOT_JOINTS[2:]
     out = poses.copy()
     for side, leg in enumerate(LEGS):

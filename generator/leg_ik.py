@@ -60,14 +60,6 @@ def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return eye + vx + vx @ vx / np.maximum(1.0 + c, 1e-8)
 
 
-def world_rotations(local: np.ndarray) -> np.ndarray:
-    """(T, 24, 3, 3) world rotations from (T, 24, 3, 3) local ones: R_w[j] = R_w[parent] R[j]."""
-    world = np.empty_like(local)
-    for j, parent in enumerate(contract.PARENTS):
-        world[:, j] = local[:, j] if parent < 0 else world[:, parent] @ local[:, j]
-    return world
-
-
 def solve_leg(
     local: np.ndarray, world: np.ndarray, joints: np.ndarray, leg: tuple[int, int, int],
     target: np.ndarray, toe_target: np.ndarray | None = None,

@@ -117,6 +117,13 @@ def forward_kinematics(
     Returns:
         (..., 24, 3) joint positions in the same frame as ``root_pos``.
     """
+    return forward_kinematics_with_rotations(rotations, root_pos, offsets)[0]
+
+
+def forward_kinematics_with_rotations(
+    rotations: torch.Tensor, root_pos: torch.Tensor, offsets: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`forward_kinematics` that also returns the (..., 24, 3, 3) world rotations R_world."""
     if rotations.shape[-1] == 3 and rotations.shape[-2] == contract.NUM_JOINTS:
         rotations = axis_angle_to_matrix(rotations)  # (..., 24, 3, 3)
     if offsets is None:
@@ -133,7 +140,7 @@ def forward_kinematics(
         offset = offsets[..., j, :].unsqueeze(-1)  # (..., 3, 1)
         world_pos.append((parent_rot @ offset).squeeze(-1) + world_pos[parent])  # (..., 3)
         world_rot.append(parent_rot @ rotations[..., j, :, :])
-    return torch.stack(world_pos, dim=-2)  # (..., 24, 3)
+    return torch.stack(world_pos, dim=-2), torch.stack(world_rot, dim=-3)  # (..., 24, 3), (..., 24, 3, 3)
 
 
 def rest_joints() -> np.ndarray:

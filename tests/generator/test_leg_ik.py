@@ -3,15 +3,15 @@
 import numpy as np
 import torch
 
-from generator.leg_ik import LEGS, rotation_between, solve_leg, world_rotations
+from generator.leg_ik import LEGS, rotation_between, solve_leg
 from motionbeat import contract
-from motionbeat.kinematics import axis_angle_to_matrix, forward_kinematics
+from motionbeat.kinematics import axis_angle_to_matrix, forward_kinematics, forward_kinematics_with_rotations
 
 
 def pose_state(poses, trans):
-    local = axis_angle_to_matrix(torch.from_numpy(poses)).numpy()  # (T, 24, 3, 3)
-    joints = forward_kinematics(torch.from_numpy(local), torch.from_numpy(trans)).numpy()  # (T, 24, 3)
-    return local, world_rotations(local), joints
+    local = axis_angle_to_matrix(torch.from_numpy(poses))  # (T, 24, 3, 3)
+    joints, world = forward_kinematics_with_rotations(local, torch.from_numpy(trans))
+    return local.numpy(), world.numpy(), joints.numpy()
 
 
 def bent_legs(frames=4, seed=0):
@@ -51,8 +51,8 @@ def test_reachable_targets_are_reached_with_the_foot_orientation_kept():
     hip, knee, ankle = LEGS[0]
     shift = np.array([[0.04, 0.02, -0.05]], np.float32)
     solved = solve_leg(local, world, joints, LEGS[0], joints[:, ankle] + shift)
-    new_joints = forward_kinematics(torch.from_numpy(solved), torch.from_numpy(trans)).numpy()
-    new_world = world_rotations(solved)
+    fk = forward_kinematics_with_rotations(torch.from_numpy(solved), torch.from_numpy(trans))
+    new_joints, new_world = (t.numpy() for t in fk)
     np.testing.assert_allclose(new_joints[:, ankle], joints[:, ankle] + shift, atol=1e-5)
     np.testing.assert_allclose(new_world[:, ankle], world[:, ankle], atol=1e-5)  # foot orientation
     others = [j for j in range(contract.NUM_JOINTS) if j not in LEGS[0]]
