@@ -549,6 +549,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--schedule-steps", type=int, default=None,
                    help="length of the cosine schedule (default: the run's total steps)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--group-size", type=int, default=TrainOptions.group_size,
+                   help="clips per hard-negative group (default %(default)s)")
+    p.add_argument("--same-song", type=int, default=TrainOptions.same_song,
+                   help="clips of the anchor's own song in each group (default %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue from <out>.state.*")
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="song cache (default <corpus>/cache/motionbeat-<version>)")
@@ -564,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = TrainOptions(
         batch_size=a.batch_size, lr=a.lr, schedule_steps=a.schedule_steps,
         mixed_precision=a.mixed_precision, save_every=a.save_every, aistpp=a.aistpp,
-        threads=a.threads,
+        threads=a.threads, group_size=a.group_size, same_song=a.same_song,
         cache_dir=str(a.cache_dir) if a.cache_dir else None, progress=not a.quiet,
     )
     t0 = time.time()

@@ -184,6 +184,7 @@ def build_song(job: SongJob, out: Path, soundfont: str | None = None) -> dict:
     from motionbeat import audio as au
     from motionbeat.data import choreographer as ch
     from motionbeat.data import music_mma
+    from motionbeat.dataset import groove_family
 
     audio_dir, shard_dir, song_dir = out / "audio", out / "shards", out / "songs"
     for d in (audio_dir, shard_dir, song_dir):
@@ -244,7 +245,10 @@ def build_song(job: SongJob, out: Path, soundfont: str | None = None) -> dict:
         lic_dir.mkdir(exist_ok=True)
         if tr.copyright_file and Path(tr.copyright_file).is_file():
             shutil.copy(tr.copyright_file, lic_dir / f"{tr.package}.copyright")
-    info = ch.analyse_song(audio, rhythm, sections)
+    family = groove_family(job.sheet.style) if job.source == "mma" else ""
+    info = ch.analyse_song(audio, rhythm, sections, groove_family=family)
+    record["dance_genre"] = info.genre
+    record["accents"] = len(info.accent_times)
     if record.get("sections") is None:
         record["sections"] = [
             {"name": f"part{i}", "start": float(rhythm.beat_times[b])}

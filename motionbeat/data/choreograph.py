@@ -1,6 +1,6 @@
 """Dance to a song with the rule-based choreographer.
 
-    python -m motionbeat.data.choreograph song.wav --out dance.npz [--seed N] [--pkl dance.pkl]
+    python -m motionbeat.data.choreograph song.wav --out dance.npz [--seed N] [--genre latin]
 
 The library function is :func:`motionbeat.data.choreographer.choreograph`; this module only
 parses arguments and writes the :class:`~motionbeat.motion.Motion` (``.npz``, or AIST++ ``.pkl``).
@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from motionbeat.data.dance_genres import GENRES
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
@@ -21,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("song", type=Path, help="audio file (wav, flac, ogg, mp3, ...)")
     p.add_argument("--out", type=Path, required=True, help="output motion, .npz or AIST++ .pkl")
     p.add_argument("--seed", type=int, default=0, help="dancer and choreography seed (default 0)")
+    p.add_argument(
+        "--genre", choices=sorted(GENRES), default=None,
+        help="dance genre (default: judged from the music's tempo, meter, loudness and onsets)",
+    )
     a = p.parse_args(argv)
     if a.out.suffix not in (".npz", ".pkl"):
         p.error("--out must end in .npz or .pkl")
@@ -30,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from motionbeat.data.choreographer import choreograph
 
     try:
-        motion = choreograph(a.song, seed=a.seed)
+        motion = choreograph(a.song, seed=a.seed, genre=a.genre)
     except AudioError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

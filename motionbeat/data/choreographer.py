@@ -37,6 +37,7 @@ import torch
 from scipy.ndimage import gaussian_filter1d
 
 from motionbeat import contract, kinematics
+from motionbeat.data import dance_genres as dg
 from motionbeat.data import moves as mv
 from motionbeat.motion import Motion
 
@@ -119,6 +120,8 @@ class DancerStyle:
         blend: cross-fade between moves, beats.
         noise: size of the slow postural drift, rad.
         repeat: probability that a phrase is repeated mirrored.
+        hit_rate: share of the music's accents the dancer hits (:func:`accent_hits`).
+        hit_kind: how an accent is hit, one of ``dance_genres.HIT_KINDS``.
     """
 
     amplitude: float = 1.0
@@ -134,28 +137,37 @@ class DancerStyle:
     blend: float = 0.5
     noise: float = 0.03
     repeat: float = 0.5
+    hit_rate: float = 0.0
+    hit_kind: str = "head"
 
     @classmethod
-    def sample(cls, rng: np.random.Generator) -> DancerStyle:
-        """A random dancer; the ranges are the attributes' documented ranges."""
+    def sample(cls, rng: np.random.Generator, genre: str | None = None) -> DancerStyle:
+        """A random dancer of ``genre`` (a ``dance_genres.GENRES`` key; any genre when None).
+
+        Amplitude, sharpness, arm activity, travel, feel and the hits follow the genre's
+        priors; the other ranges are the attributes' documented ranges.
+        """
+        g = dg.GENRES[genre] if genre is not None else dg.DanceGenre("any")
         return cls(
-            amplitude=float(rng.uniform(0.75, 1.3)),
-            sharpness=float(rng.choice([rng.uniform(1.8, 2.4), rng.uniform(2.4, 4.0)])),
+            amplitude=float(rng.uniform(*g.amplitude)),
+            sharpness=float(rng.uniform(*g.sharpness)),
             crouch=float(rng.uniform(0.015, 0.07)),
             lean=float(rng.uniform(-0.02, 0.14)),
             stance=float(rng.uniform(0.09, 0.17)),
-            feel=float(rng.normal(0.0, 0.015)),
+            feel=g.feel + float(rng.normal(0.0, 0.015)),
             jitter=float(rng.uniform(0.005, 0.022)),
             lead_right=float(rng.uniform(0.3, 0.7)),
-            arm_activity=float(rng.uniform(0.25, 0.85)),
-            travel=float(rng.uniform(0.1, 0.9)),
+            arm_activity=float(rng.uniform(*g.arm_activity)),
+            travel=float(rng.uniform(*g.travel)),
             blend=float(rng.uniform(0.35, 0.8)),
             noise=float(rng.uniform(0.015, 0.05)),
             repeat=float(rng.uniform(0.3, 0.7)),
+            hit_rate=float(rng.uniform(*g.hit_rate)),
+            hit_kind=str(g.hits[int(rng.integers(len(g.hits)))]),
         )
 
-    def to_dict(self) -> dict[str, float]:
-        return {k: round(float(v), 4) for k, v in asdict(self).items()}
+    def to_dict(self) -> dict[str, float | str]:
+        return {k: v if isinstance(v, str) else round(float(v), 4) for k, v in asdict(self).items()}
 
 
 # ------------------------------------------------------------------------- listening
@@ -172,6 +184,9 @@ class SongInfo:
         energy: (K,) loudness per beat in [0, 1] (mostly relative to the song itself).
         density: (K,) onsets per beat (0 .. about 4).
         section_starts: (S,) beat indices where sections begin (the first is 0).
+        genre: the dance genre (a ``dance_genres.GENRES`` key, :func:`dance_genres.genre_for_song`).
+        accent_times: (A,) seconds of the music's accents (:func:`find_accents`).
+        accent_strength: (A,) their strength in (0, 1].
     """
 
     beat_times: np.ndarray
@@ -181,6 +196,9 @@ class SongInfo:
     energy: np.ndarray
     density: np.ndarray
     section_starts: np.ndarray
+    genre: str = dg.DEFAULT_GENRE
+    accent_times: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    accent_strength: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 ENERGY_ABS_WEIGHT: float = 0.3
@@ -191,8 +209,11 @@ SECTION_MIN_BARS: int = 8
 NOVELTY_BLOCK_BARS: int = 4
 
 
-def analyse_song(audio, rhythm=None, section_times: list[float] | None = None) -> SongInfo:
-    """Per-beat energy and density and the sections of ``audio`` (a ``motionbeat.audio.Audio``).
+def analyse_song(
+    audio, rhythm=None, section_times: list[float] | None = None, groove_family: str = ""
+) -> SongInfo:
+    """Per-beat energy and density, accents, sections and dance genre of ``audio`` (a
+    ``motionbeat.audio.Audio``).
 
     Energy: frame loudness L_t = 10 log10(mean_b 10^(mel_tb / 10)) averaged per beat, scaled
     to the song's 5th-95th percentile range, mixed with ENERGY_ABS_WEIGHT of absolute level.
@@ -200,6 +221,8 @@ def analyse_song(audio, rhythm=None, section_times: list[float] | None = None) -
     Sections (when not given): Foote-style novelty between the mean log-mel of the
     NOVELTY_BLOCK_BARS bars before and after each 4-bar boundary; peaks above mean + 0.5 std,
     at least SECTION_MIN_BARS apart, start new sections (Foote, ICME 2000).
+    Accents: :func:`find_accents` on the frame onset strength. Genre:
+    :func:`dance_genres.genre_for_song` from ``groove_family`` (mma songs) or by ear.
     """
     import librosa
 
@@ -242,6 +265,12 @@ def analyse_song(audio, rhythm=None, section_times: list[float] | None = None) -
     else:
         starts = _novelty_sections(mel, beats, rhythm, fps)
     starts = np.unique(np.r_[0, starts[starts < len(beats)]]).astype(np.int64)
+    accent_times, accent_strength = find_accents(feats.onset, fps, beats)
+    genre = dg.genre_for_song(
+        groove_family, float(rhythm.tempo_bpm), int(rhythm.beats_per_bar),
+        float(np.mean(energy)) if len(energy) else 0.5,
+        float(np.mean(density)) if len(density) else 1.0,
+    )
     return SongInfo(
         beats,
         np.asarray(rhythm.downbeat_times, dtype=np.float64),
@@ -250,7 +279,52 @@ def analyse_song(audio, rhythm=None, section_times: list[float] | None = None) -
         energy,
         density,
         starts,
+        genre,
+        accent_times,
+        accent_strength,
     )
+
+
+ACCENT_WINDOW_S: float = 0.05
+"""An accent's onset peak may lie this far from its beat or half-beat (about 2 frames)."""
+ACCENT_CONTEXT: int = 16
+"""Beat and half-beat positions (two 4/4 bars) in the running median an accent stands out from."""
+ACCENT_RATIO: float = 1.5
+"""A position is an accent when its onset peak is this many times the running median."""
+ACCENT_FULL_RATIO: float = 3.0
+"""... and at full strength (1) from this ratio on."""
+
+
+def find_accents(onset: np.ndarray, fps: float, beats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The music's accents: beats and half-beats whose onset is loud for their neighbourhood.
+
+    At every beat and half-beat position p the peak onset strength s_p within
+    +-ACCENT_WINDOW_S is compared with the running median m_p over ACCENT_CONTEXT positions;
+    p is an accent when r_p = s_p / m_p >= ACCENT_RATIO, of strength
+    min(1, (r_p - 1) / (ACCENT_FULL_RATIO - 1)). Dancers "hit" such accents (a kick-and-crash,
+    a stab, a drum fill) rather than every beat.
+
+    Args:
+        onset: (T,) onset strength at ``fps`` frames per second.
+        fps: its frame rate.
+        beats: (K,) beat times, s.
+    Returns:
+        accent times (A,) in seconds and strengths (A,) in (0, 1].
+    """
+    from scipy.ndimage import median_filter
+
+    beats = np.asarray(beats, dtype=np.float64)
+    if len(beats) < 2 or len(onset) == 0:
+        return np.zeros(0), np.zeros(0)
+    pos = np.sort(np.r_[beats, 0.5 * (beats[:-1] + beats[1:])])  # (2K - 1,) seconds
+    half = max(int(round(ACCENT_WINDOW_S * fps)), 1)
+    frames = np.clip(np.round(pos * fps).astype(int), 0, len(onset) - 1)
+    peak = np.array([onset[max(f - half, 0) : f + half + 1].max() for f in frames])  # (P,)
+    context = median_filter(peak, size=ACCENT_CONTEXT, mode="nearest")  # (P,)
+    ratio = peak / np.maximum(context, 1e-6 + 1e-3 * float(np.max(peak)))
+    keep = ratio >= ACCENT_RATIO
+    strength = np.minimum(1.0, (ratio[keep] - 1.0) / (ACCENT_FULL_RATIO - 1.0))
+    return pos[keep], strength
 
 
 def _novelty_sections(mel: np.ndarray, beats: np.ndarray, rhythm, fps: float) -> np.ndarray:
@@ -286,8 +360,10 @@ def song_info_from_beats(
     energy: np.ndarray | None = None,
     density: np.ndarray | None = None,
     section_starts: np.ndarray | None = None,
+    genre: str = dg.DEFAULT_GENRE,
 ) -> SongInfo:
-    """A :class:`SongInfo` from known beats (no audio): flat energy and density by default."""
+    """A :class:`SongInfo` from known beats (no audio): flat energy and density, no accents
+    by default."""
     beat_times = np.asarray(beat_times, dtype=np.float64)
     k = len(beat_times)
     return SongInfo(
@@ -300,6 +376,7 @@ def song_info_from_beats(
         np.zeros(1, dtype=np.int64)
         if section_starts is None
         else np.asarray(section_starts, dtype=np.int64),
+        genre,
     )
 
 
@@ -363,6 +440,8 @@ class Plan:
     beats_per_bar: int
     first_downbeat: int  # grid index
     sections: tuple[tuple[int, str], ...]  # (grid index, primary family)
+    accent_times: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (A,) seconds
+    accent_strength: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (A,)
 
 
 def _extended_grid(info: SongInfo) -> tuple[np.ndarray, int]:
@@ -407,6 +486,7 @@ def plan_dance(info: SongInfo, style: DancerStyle, rng: np.random.Generator) -> 
     specs = [s for s in mv.VOCABULARY.values() if meter_ok in s.meters]
     lower_specs = [s for s in specs if s.family != "arms"]
     arm_specs = [s for s in specs if s.family == "arms"]
+    genre = dg.GENRES.get(info.genre, dg.GENRES[dg.DEFAULT_GENRE])
 
     def params(e: float) -> mv.MoveParams:
         amp = style.amplitude * (0.6 + 0.7 * e) * float(rng.uniform(0.9, 1.1))
@@ -433,7 +513,7 @@ def plan_dance(info: SongInfo, style: DancerStyle, rng: np.random.Generator) -> 
         if sec != section_id:
             section_id = sec
             primary, palette, arm_palette = _section_palette(
-                lower_specs, arm_specs, e, d, bpb, style, rng, used
+                lower_specs, arm_specs, e, d, bpb, style, rng, used, genre
             )
             sections.append((g, primary))
             previous, repeated = [], False
@@ -442,7 +522,9 @@ def plan_dance(info: SongInfo, style: DancerStyle, rng: np.random.Generator) -> 
             chosen = [(name, not mirror, arms) for name, mirror, arms in previous]
             repeated = True
         else:
-            chosen = _choose_phrase(palette, arm_palette, phrase, e, d, style, rng, primary)
+            chosen = _choose_phrase(
+                palette, arm_palette, phrase, e, d, style, rng, primary, genre
+            )
             repeated = False
         previous = chosen
         done = 0
@@ -464,13 +546,16 @@ def plan_dance(info: SongInfo, style: DancerStyle, rng: np.random.Generator) -> 
             floor.x, floor.z, floor.yaw = floor.after(clip)
             done += length
         g += max(done, 1)
-    return Plan(grid, tuple(instances), bpb, first_db, tuple(sections))
+    return Plan(grid, tuple(instances), bpb, first_db, tuple(sections),
+                info.accent_times, info.accent_strength)
 
 
-def _section_palette(lower, arms, e, d, bpb, style, rng, used):
+def _section_palette(lower, arms, e, d, bpb, style, rng, used, genre: dg.DanceGenre):
     """Primary family and a small palette of moves for one section.
 
-    Moves already used often in the song are less likely: weight / (1 + uses / USAGE_DECAY).
+    Families are weighted by the genre (``genre.families``) and by how well their moves fit the
+    energy. Moves already used often in the song are less likely: weight / (1 + uses /
+    USAGE_DECAY).
     """
     fams = sorted({s.family for s in lower})
     fam_w = []
@@ -481,12 +566,12 @@ def _section_palette(lower, arms, e, d, bpb, style, rng, used):
             fit *= 0.4 + style.travel
         if fam == "jump" and e < JUMP_MIN_ENERGY:
             fit *= 0.05
-        fam_w.append(fit)
+        fam_w.append(fit * genre.families.get(fam, 1.0))
     fam_w = np.asarray(fam_w) / np.sum(fam_w)
     primary = str(rng.choice(fams, p=fam_w))
     weights = np.array(
         [
-            _fit(s, e, d, style)
+            _fit(s, e, d, style, genre)
             * (FAMILY_BOOST if s.family == primary else 1.0)
             / (1.0 + used.get(s.name, 0) / USAGE_DECAY)
             for s in lower
@@ -502,7 +587,7 @@ def _section_palette(lower, arms, e, d, bpb, style, rng, used):
     if not any(s.family in ("groove", "waltz") and not _has_steps(s, bpb) for s in palette):
         grooves = [s for s in lower if s.family in ("groove", "waltz") and not _has_steps(s, bpb)]
         palette.append(grooves[int(rng.integers(len(grooves)))])
-    aw = np.array([_fit(s, e, d, style) for s in arms])
+    aw = np.array([_fit(s, e, d, style, genre) for s in arms])
     arm_palette = [
         arms[i]
         for i in rng.choice(len(arms), size=min(3, len(arms)), replace=False, p=aw / aw.sum())
@@ -520,8 +605,12 @@ def _has_steps(spec: mv.MoveSpec, bpb: int) -> bool:
     return _STEPS_CACHE[key]
 
 
-def _fit(spec: mv.MoveSpec, e: float, d: float, style: DancerStyle) -> float:
-    w = spec.weight * math.exp(-((spec.energy - e) ** 2) / (2 * ENERGY_WIDTH**2))
+def _fit(spec: mv.MoveSpec, e: float, d: float, style: DancerStyle,
+         genre: dg.DanceGenre) -> float:
+    """Selection weight of a move: its own weight, the genre's multiplier, and the fit of its
+    energy and step density to the music's."""
+    w = spec.weight * genre.weight(spec.family, spec.name)
+    w *= math.exp(-((spec.energy - e) ** 2) / (2 * ENERGY_WIDTH**2))
     if spec.family != "arms":
         # busy moves over sparse music are penalised harder than half-time grooving over busy music
         width = DENSITY_WIDTH if spec.density > d else DENSITY_WIDTH_BELOW
@@ -533,7 +622,7 @@ def _fit(spec: mv.MoveSpec, e: float, d: float, style: DancerStyle) -> float:
     return max(w, 1e-4)
 
 
-def _choose_phrase(palette, arm_palette, phrase, e, d, style, rng, primary):
+def _choose_phrase(palette, arm_palette, phrase, e, d, style, rng, primary, genre):
     """Moves filling one phrase: (name, mirror, arm overlay or None)."""
     chosen = []
     filled = 0
@@ -553,7 +642,10 @@ def _choose_phrase(palette, arm_palette, phrase, e, d, style, rng, primary):
         if not cands:
             break
         w = np.array(
-            [_fit(s, e, d, style) * (FAMILY_BOOST if s.family == primary else 1.0) for s in cands]
+            [
+                _fit(s, e, d, style, genre) * (FAMILY_BOOST if s.family == primary else 1.0)
+                for s in cands
+            ]
         )
         if chosen:  # avoid the same move twice in a row inside a phrase, mostly
             w = np.array(
@@ -569,7 +661,7 @@ def _choose_phrase(palette, arm_palette, phrase, e, d, style, rng, primary):
             and rng.random() < style.arm_activity * (0.4 + 0.6 * e)
             and arm_palette
         ):
-            aw = np.array([_fit(a, e, d, style) for a in arm_palette])
+            aw = np.array([_fit(a, e, d, style, genre) for a in arm_palette])
             arms = arm_palette[int(rng.choice(len(arm_palette), p=aw / aw.sum()))].name
         mirror = lead_right if len(chosen) % 2 == 0 else not lead_right
         chosen.append((spec.name, bool(mirror), arms))
@@ -769,9 +861,61 @@ def perform(
         out[c] = out[c] + _smooth_noise(rng, n, fps, style.noise * scale)
     for c in ("lh", "rh"):
         out[c] = out[c] + np.stack([_smooth_noise(rng, n, fps, 0.015) for _ in range(3)], axis=1)
+    for c, delta in accent_hits(times, plan.accent_times, plan.accent_strength, style, rng).items():
+        out[c] = out[c] + delta
     out["feet"] = _foot_tracks(plan, times, beat_time, style.stance)
     out["beat_of"] = beat_of
     out["usage"] = usage
+    return out
+
+
+HIT_CHANNELS: dict[str, dict[str, object]] = {
+    "head": {"hp": 0.3, "sp": 0.08},  # a nod from the upper back, rad
+    "chest": {"sp": -0.18},  # the chest pops forward (spine extends), rad
+    "shoulders": {"shrug_l": 0.2, "shrug_r": 0.2},  # both shoulders up, rad
+    "arms": {"lh": np.array([0.0, -0.16, 0.08]), "rh": np.array([0.0, -0.16, 0.08])},  # m
+    "dip": {"bounce": -0.06},  # a quick knee dip, m
+}
+"""Channel offsets of a full-strength hit of each kind (``dance_genres.HIT_KINDS``), scaled by
+the accent's strength and the dancer's amplitude. Sizes chosen to read clearly on a stick figure
+without leaving the joint ranges ``solve_pose`` clips to."""
+HIT_ATTACK_S: float = 0.05
+"""Rise time (Gaussian sigma, s) of a hit before the accent: a hit lands on the accent."""
+HIT_RELEASE_S: float = 0.12
+"""Release time (Gaussian sigma, s) after the accent."""
+
+
+def accent_hits(
+    times: np.ndarray,
+    accent_times: np.ndarray,
+    accent_strength: np.ndarray,
+    style: DancerStyle,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """Channel offsets of the dancer's hits on the music's accents.
+
+    Each accent is hit with probability ``style.hit_rate``, at the accent time plus the
+    dancer's feel and timing jitter, by the pulse g(dt) = exp(-dt^2 / (2 sigma^2)) with sigma
+    HIT_ATTACK_S before and HIT_RELEASE_S after the hit time; overlapping hits take the larger
+    pulse (a dancer does not hit twice as hard). The offsets are ``HIT_CHANNELS[style.hit_kind]``
+    times strength * style.amplitude.
+
+    Returns:
+        per channel, (T,) offsets (or (T, 3) for hand targets).
+    """
+    pulse = np.zeros(len(times))  # (T,)
+    hit = rng.random(len(accent_times)) < style.hit_rate
+    shift = style.feel + rng.normal(0.0, style.jitter, size=len(accent_times))
+    for t, a in zip((accent_times + shift)[hit], np.asarray(accent_strength)[hit], strict=True):
+        lo, hi = np.searchsorted(times, [t - 4 * HIT_ATTACK_S, t + 4 * HIT_RELEASE_S])
+        dt = times[lo:hi] - t
+        sigma = np.where(dt < 0, HIT_ATTACK_S, HIT_RELEASE_S)
+        pulse[lo:hi] = np.maximum(pulse[lo:hi], a * np.exp(-0.5 * (dt / sigma) ** 2))
+    pulse *= style.amplitude
+    out = {}
+    for c, size in HIT_CHANNELS.get(style.hit_kind, {}).items():
+        size = np.asarray(size, dtype=np.float64)
+        out[c] = pulse[:, None] * size[None, :] if size.ndim else pulse * float(size)
     return out
 
 
@@ -1027,6 +1171,9 @@ def half_time(info: SongInfo) -> SongInfo:
         info.energy[keep],
         2.0 * info.density[keep],
         starts,
+        info.genre,
+        info.accent_times,
+        info.accent_strength,
     )
 
 
@@ -1035,7 +1182,7 @@ def choreograph_info(
 ) -> Dance:
     """Dance to a song described by :class:`SongInfo` (no audio needed)."""
     rng = np.random.default_rng(seed)
-    style = style if style is not None else DancerStyle.sample(rng)
+    style = style if style is not None else DancerStyle.sample(rng, info.genre)
     plan = plan_dance(half_time(info), style, rng)
     perf = perform(plan, style, info.duration, rng)
     poses, trans, planted = solve_pose(perf, style)
@@ -1044,6 +1191,7 @@ def choreograph_info(
         "seed": int(seed),
         "style": style.to_dict(),
         "beats_per_bar": plan.beats_per_bar,
+        "genre": info.genre,
         "moves": [inst.clip.name + ("~" if inst.clip.mirror else "") for inst in plan.instances],
         "sections": [[float(plan.grid[g]), fam] for g, fam in plan.sections],
     }
@@ -1057,6 +1205,7 @@ def choreograph(
     style: DancerStyle | None = None,
     seed: int = 0,
     section_times: list[float] | None = None,
+    genre: str | None = None,
 ) -> Motion:
     """Dance to a song.
 
@@ -1067,6 +1216,7 @@ def choreograph(
         style: the dancer; a random one from ``seed`` by default.
         seed: makes the dance reproducible.
         section_times: section starts in seconds, when known.
+        genre: the dance genre (a ``dance_genres.GENRES`` key); judged from the music when None.
     Returns:
         a :class:`~motionbeat.motion.Motion` at ``contract.FPS`` covering the whole song, with
         the plan (moves, style, sections) in ``meta``.
@@ -1079,5 +1229,7 @@ def choreograph(
         name = song_path.name
     else:
         audio, name = song, getattr(song, "name", None)
-    info = analyse_song(audio, rhythm, section_times)
+    if genre is not None and genre not in dg.GENRES:
+        raise ValueError(f"unknown dance genre {genre!r}; choose from {sorted(dg.GENRES)}")
+    info = analyse_song(audio, rhythm, section_times, groove_family=genre or "")
     return choreograph_info(info, style, seed, source_song=name).motion

@@ -1,5 +1,7 @@
 """The choreographer: slide-free feet on the floor, joint limits, beats, determinism, the CLI."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -15,10 +17,11 @@ DURATION = 40.0
 
 
 def _info(bpb: int = 4, energy: float | None = None) -> ch.SongInfo:
+    """A song with rising energy, three sections and an accent on every third beat."""
     beats = np.arange(0.25, DURATION, 60.0 / BPM)
     k = len(beats)
     e = np.linspace(0.1, 1.0, k) if energy is None else np.full(k, energy)
-    return ch.song_info_from_beats(
+    info = ch.song_info_from_beats(
         beats,
         beats[::bpb],
         bpb,
@@ -27,11 +30,15 @@ def _info(bpb: int = 4, energy: float | None = None) -> ch.SongInfo:
         density=np.full(k, 1.0),
         section_starts=np.array([0, k // 3, 2 * k // 3]),
     )
+    return replace(info, accent_times=beats[::3], accent_strength=np.ones(len(beats[::3])))
 
 
-@pytest.fixture(scope="module", params=[4, 3])
+@pytest.fixture(scope="module", params=[(4, "dip"), (3, "arms"), (4, "chest")])
 def dance(request):
-    return ch.choreograph_info(_info(request.param), seed=7), request.param
+    """Dances whose dancer hits every accent, so the invariants hold with the hits on."""
+    bpb, kind = request.param
+    style = replace(ch.DancerStyle.sample(np.random.default_rng(7)), hit_rate=1.0, hit_kind=kind)
+    return ch.choreograph_info(_info(bpb), style=style, seed=7), bpb
 
 
 def test_covers_the_song(dance):

@@ -101,9 +101,11 @@ def test_cli_trains_and_names_ablation_checkpoints(corpus, tmp_path, capsys):
     out = tmp_path / "cli"
     code = tr.main(["--corpus", str(corpus), "--size", "tiny", "--ablation", "no_contact",
                     "--out", str(out), "--steps", "1", "--batch-size", "8", "--quiet",
-                    "--threads", "1"])
+                    "--threads", "1", "--group-size", "4", "--same-song", "2"])
     assert code == 0 and "1 steps" in capsys.readouterr().out
     assert tr.ablation_of(load_checkpoint(out).config) == "no_contact"
+    options = json.loads(tr.history_path(out).read_text())["options"]
+    assert (options["group_size"], options["same_song"]) == (4, 2)
 
 
 # --- evaluation ---------------------------------------------------------------------------------
