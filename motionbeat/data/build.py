@@ -94,11 +94,14 @@ def plan_jobs(
     sources: tuple[str, ...],
     cache: Path | None,
     song_bars: int | None = None,
+    mma_dancers: int = MMA_DANCERS,
+    debian_dancers: int = DEBIAN_DANCERS,
 ) -> tuple[list[SongJob], dict]:
     """The deterministic song list reaching ``hours`` of dance.
 
     Debian tracks (shuffled by the seed) take up to DEBIAN_SHARE of the hours; mma songs fill
-    the rest. Returns the jobs and notes (e.g. why Debian music was left out).
+    the rest. Each synthesized song is danced by ``mma_dancers`` dancers, each recorded one by
+    ``debian_dancers``. Returns the jobs and notes (e.g. why Debian music was left out).
     """
     from motionbeat.data import music_mma
 
@@ -119,7 +122,7 @@ def plan_jobs(
         share = target * (DEBIAN_SHARE if "mma" in sources else 1.0)
         for i in order:
             tr = tracks[int(i)]
-            secs = min(tr.duration, MAX_SONG_SECONDS) * DEBIAN_DANCERS
+            secs = min(tr.duration, MAX_SONG_SECONDS) * debian_dancers
             if total + secs > share:
                 continue
             jobs.append(
@@ -127,7 +130,7 @@ def plan_jobs(
                     len(jobs),
                     tr.track_id,
                     "debian",
-                    DEBIAN_DANCERS,
+                    debian_dancers,
                     _child_seed(seed, 2, len(jobs)),
                     secs,
                     track=tr,
@@ -142,13 +145,13 @@ def plan_jobs(
             sheet = music_mma.random_sheet(
                 f"mma-{seed}-{k:05d}", song_seed, styles, max_bars=song_bars
             )
-            secs = sheet.music_duration * MMA_DANCERS
+            secs = sheet.music_duration * mma_dancers
             jobs.append(
                 SongJob(
                     len(jobs),
                     sheet.song_id,
                     "mma",
-                    MMA_DANCERS,
+                    mma_dancers,
                     _child_seed(seed, 4, k),
                     secs,
                     sheet=sheet,
@@ -327,6 +330,8 @@ def build_corpus(
     song_bars: int | None = None,
     workers: int = 1,
     progress: bool = True,
+    mma_dancers: int = MMA_DANCERS,
+    debian_dancers: int = DEBIAN_DANCERS,
 ) -> Path:
     """Build (or resume) a corpus in ``out``; returns the manifest path.
 
@@ -337,14 +342,18 @@ def build_corpus(
         cache: where Debian packages are downloaded and unpacked (default ``OUT/debian-cache``).
         song_bars: cut synthesized songs to this many bars (tiny test corpora).
         workers: songs built in parallel processes.
+        mma_dancers, debian_dancers: dancers per synthesized / recorded song.
     """
+    if mma_dancers < 1 or debian_dancers < 1:
+        raise ValueError("every song needs at least one dancer")
     from tqdm import tqdm
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cache = Path(cache) if cache else out / "debian-cache"
     t0 = time.time()
-    jobs, notes = plan_jobs(hours, seed, tuple(sources), cache, song_bars)
+    jobs, notes = plan_jobs(hours, seed, tuple(sources), cache, song_bars, mma_dancers,
+                            debian_dancers)
     todo = [j for j in jobs if not (out / "songs" / f"{j.song_id}.json").is_file()]
     records: dict[str, dict] = {}
     bar = tqdm(
@@ -385,6 +394,7 @@ def build_corpus(
         "num_songs": len(songs),
         "num_dances": sum(len(s["dances"]) for s in songs),
         "sources": list(sources),
+        "dancers_per_song": {"mma": mma_dancers, "debian": debian_dancers},
         "splits": {k: sum(1 for s in songs if s["split"] == k) for k in ("train", "val", "test")},
         "build_seconds_this_run": round(time.time() - t0, 1),
         "notes": notes,
@@ -451,6 +461,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--song-bars", type=int, default=None, help="cut synthesized songs to N bars")
     p.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
+    p.add_argument("--mma-dancers", type=int, default=MMA_DANCERS,
+                   help="dancers per synthesized song (default %(default)s)")
+    p.add_argument("--debian-dancers", type=int, default=DEBIAN_DANCERS,
+                   help="dancers per recorded song (default %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
@@ -471,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         a.song_bars,
         a.workers,
         progress=not a.quiet,
+        mma_dancers=a.mma_dancers,
+        debian_dancers=a.debian_dancers,
     )
     m = load_manifest(a.out)
     print(

@@ -104,12 +104,19 @@ def test_cli_and_report(corpus, tmp_path, capsys):
                 "TimGM6mb.sf2",
                 "--song-bars",
                 "4",
+                "--mma-dancers",
+                "3",
                 "--quiet",
             ]
         )
         == 0
     )
     assert "dance hours" in capsys.readouterr().out
+    built = build.load_manifest(out)
+    assert built["dancers_per_song"]["mma"] == 3
+    assert all(len(s["dances"]) == 3 for s in built["songs"])
+    with pytest.raises(ValueError, match="dancer"):
+        build.build_corpus(tmp_path / "none", **{**TINY, "mma_dancers": 0})
     md = tmp_path / "docs" / "corpus.md"
     numbers = report.make_report(corpus, md, max_clips=20)
     text = md.read_text()
