@@ -260,9 +260,8 @@ def _shortcomings(overall: dict, checks: dict) -> list[str]:
         "on this corpus will learn cleaner feet than people have, and no sliding footwork at all.",
         f"* **BAS {_fmt(bas)} vs {gt_bas}.** Every move decelerates into keyframes on the beat "
         "grid, so kinematic minima sit on beats more often than in human dance, even with the "
-        "dancers' timing feel and per-beat jitter (on 8 songs, raising every dancer's jitter "
-        "from 5-22 ms to 30 or 45 ms moved BAS from 0.313 to 0.315 and 0.307; a 40 ms "
-        "laid-back feel lowered it to 0.266); the motion-direction score (BAS_motion) shows "
+        "dancers' timing feel and per-beat jitter (see the notes on building it above); "
+        "the motion-direction score (BAS_motion) shows "
         "the off-beat accents that remain. On recorded songs both the dance and the score use "
         "the same estimated beats, which flatters BAS where the beat tracker is wrong.",
         "* **Vocabulary.** About sixty parameterised moves of social, aerobics and club "
@@ -520,9 +519,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--build-note", default=None, help="a paragraph on how the corpus was built (timings)"
     )
+    p.add_argument(
+        "--build-note-file", type=Path, default=None,
+        help="read the build note from this Markdown file (docs/corpus_build.md)",
+    )
     p.add_argument("--json", type=Path, default=None, help="also write the numbers as JSON here")
     a = p.parse_args(argv)
-    numbers = make_report(a.corpus, a.out, a.max_clips, a.clips_per_dance, a.command, a.build_note)
+    note = a.build_note_file.read_text().strip() if a.build_note_file else a.build_note
+    numbers = make_report(a.corpus, a.out, a.max_clips, a.clips_per_dance, a.command, note)
     if a.json:
         a.json.write_text(json.dumps(numbers, indent=1))
     o = numbers["overall"]

@@ -124,3 +124,9 @@ def test_cli_and_report(corpus, tmp_path, capsys):
     assert (tmp_path / "docs" / "img" / "corpus_tempo.png").is_file()
     assert numbers["checks"]["planted_toe_speed_max"] < 1e-3
     assert np.isfinite(numbers["overall"]["pfc"])
+    note = tmp_path / "build_note.md"
+    note.write_text("### Building it\n\nIt took a while.\n")
+    md2 = tmp_path / "docs" / "corpus2.md"
+    assert report.main([str(corpus), "--out", str(md2), "--max-clips", "10",
+                        "--build-note-file", str(note)]) == 0
+    assert "It took a while." in md2.read_text()
