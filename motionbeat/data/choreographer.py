@@ -286,7 +286,7 @@ def analyse_song(
 
 
 ACCENT_WINDOW_S: float = 0.05
-"""An accent's onset peak may lie this far from its beat or half-beat (about 2 frames)."""
+"""An accent's onset peak may lie this far from its beat or half-beat (2 frames at 30 fps)."""
 ACCENT_CONTEXT: int = 16
 """Beat and half-beat positions (two 4/4 bars) in the running median an accent stands out from."""
 ACCENT_RATIO: float = 1.5
