@@ -9,6 +9,7 @@ import soundfile as sf
 from motionbeat import contract, metrics
 from motionbeat.data import choreograph as cli
 from motionbeat.data import choreographer as ch
+from motionbeat.data import dance_genres as dg
 from motionbeat.motion import load_motion
 
 J = contract.JOINT_INDEX
@@ -150,9 +151,12 @@ def test_choreograph_audio_and_cli(tmp_path):
     m = ch.choreograph(song, seed=1)
     assert m.num_frames == pytest.approx(12.0 * contract.FPS, abs=1)
     out = tmp_path / "dance.npz"
-    assert cli.main([str(song), "--out", str(out), "--seed", "2"]) == 0
+    assert cli.main([str(song), "--out", str(out), "--seed", "2", "--genre", "latin"]) == 0
     loaded = load_motion(out)
     assert loaded.num_frames == m.num_frames and loaded.meta["moves"]
+    assert loaded.meta["genre"] == "latin" and m.meta["genre"] in dg.GENRES
+    with pytest.raises(ValueError, match="genre"):
+        ch.choreograph(song, genre="polka")
 
 
 def test_fast_songs_are_danced_half_time():
