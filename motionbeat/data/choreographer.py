@@ -147,7 +147,7 @@ class DancerStyle:
         Amplitude, sharpness, arm activity, travel, feel and the hits follow the genre's
         priors; the other ranges are the attributes' documented ranges.
         """
-        g = dg.GENRES[genre] if genre is not None else dg.DanceGenre("any")
+        g = dg.get_genre(genre) if genre is not None else dg.DanceGenre("any")
         return cls(
             amplitude=float(rng.uniform(*g.amplitude)),
             sharpness=float(rng.uniform(*g.sharpness)),
@@ -486,7 +486,7 @@ def plan_dance(info: SongInfo, style: DancerStyle, rng: np.random.Generator) -> 
     specs = [s for s in mv.VOCABULARY.values() if meter_ok in s.meters]
     lower_specs = [s for s in specs if s.family != "arms"]
     arm_specs = [s for s in specs if s.family == "arms"]
-    genre = dg.GENRES.get(info.genre, dg.GENRES[dg.DEFAULT_GENRE])
+    genre = dg.get_genre(info.genre)
 
     def params(e: float) -> mv.MoveParams:
         amp = style.amplitude * (0.6 + 0.7 * e) * float(rng.uniform(0.9, 1.1))
@@ -1229,7 +1229,7 @@ def choreograph(
         name = song_path.name
     else:
         audio, name = song, getattr(song, "name", None)
-    if genre is not None and genre not in dg.GENRES:
-        raise ValueError(f"unknown dance genre {genre!r}; choose from {sorted(dg.GENRES)}")
+    if genre is not None:
+        dg.get_genre(genre)  # a clear error before the audio is analysed
     info = analyse_song(audio, rhythm, section_times, groove_family=genre or "")
     return choreograph_info(info, style, seed, source_song=name).motion

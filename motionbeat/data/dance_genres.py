@@ -136,6 +136,13 @@ GENRES: dict[str, DanceGenre] = {
 }
 DEFAULT_GENRE: str = "rock_pop"
 
+
+def get_genre(name: str) -> DanceGenre:
+    """The genre called ``name``; a ValueError naming the choices when there is none."""
+    if name not in GENRES:
+        raise ValueError(f"unknown dance genre {name!r}; choose from {sorted(GENRES)}")
+    return GENRES[name]
+
 SLOW_BPM: float = 92.0
 """Below this tempo, unlabelled music is danced as a ballad (quiet) or blues (loud)."""
 QUIET_ENERGY: float = 0.45

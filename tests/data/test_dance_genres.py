@@ -40,6 +40,13 @@ def test_genre_for_song(family, bpm, bpb, energy, density, expected):
     assert dg.genre_for_song(family, bpm, bpb, energy, density) == expected
 
 
+def test_unknown_genres_are_named():
+    with pytest.raises(ValueError, match="polka"):
+        dg.get_genre("polka")
+    with pytest.raises(ValueError, match="choose from"):
+        ch.DancerStyle.sample(np.random.default_rng(0), "polka")
+
+
 def test_styles_follow_the_genre():
     rng = np.random.default_rng(0)
     for name, g in dg.GENRES.items():
