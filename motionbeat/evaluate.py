@@ -106,17 +106,40 @@ class EvalRow:
 
 
 # --- retrieval ---------------------------------------------------------------------------------
+def song_hit_rate(sim: np.ndarray, songs: np.ndarray) -> dict[str, float]:
+    """How often the top-ranked gallery item comes from the query's song (any clip of it).
+
+    ``sim`` (G, G) has query i's true item at column i; ``songs`` (G,) labels the clips. The
+    chance level, for a top item drawn uniformly, is sum_s (n_s / G)^2 over the songs' clip
+    counts n_s. Ties in the top similarity go to the lowest column (argmax).
+    """
+    songs = np.asarray(songs)
+    top = np.argmax(sim, axis=1)  # (G,)
+    _, counts = np.unique(songs, return_counts=True)
+    return {"song@1": float(np.mean(songs[top] == songs)),
+            "chance": float(np.sum((counts / len(songs)) ** 2))}
+
+
 def retrieval_table(
-    audio: np.ndarray, motion: np.ndarray, bank_audio: np.ndarray, bank_motion: np.ndarray
+    audio: np.ndarray,
+    motion: np.ndarray,
+    bank_audio: np.ndarray,
+    bank_motion: np.ndarray,
+    songs: np.ndarray | None = None,
 ) -> dict[str, dict[str, float]]:
     """Both directions, raw and with QB-Norm, for paired (G, E) gallery embeddings.
 
     Query bank for music->dance: bank audio (Q, E) against the gallery motions; for
-    dance->music: bank motions against the gallery audio.
+    dance->music: bank motions against the gallery audio. With ``songs`` (G,) the raw
+    directions also get :func:`song_hit_rate` (``song@1``, ``song_chance``).
     """
     sim = audio @ motion.T  # (G, G): row = music query, column = dance item
     out = {"music_to_dance": retrieval_scores(sim, ks=RECALL_KS),
            "dance_to_music": retrieval_scores(sim.T, ks=RECALL_KS)}
+    if songs is not None:
+        for key, s in (("music_to_dance", sim), ("dance_to_music", sim.T)):
+            hit = song_hit_rate(s, songs)
+            out[key] = {**out[key], "song@1": hit["song@1"], "song_chance": hit["chance"]}
     if len(bank_audio):
         m2d = qb_norm(sim, bank_audio @ motion.T, QB_NORM_K, QB_NORM_BETA)  # (G, G)
         d2m = qb_norm(sim.T, bank_motion @ audio.T, QB_NORM_K, QB_NORM_BETA)
@@ -331,7 +354,8 @@ def evaluate_checkpoint(stem: Path, data: _Data, opts: EvalOptions) -> EvalRow:
     bank_audio, bank_motion = clip_embeddings(model, data.bank, data.bank_idx,
                                               batch_size=opts.batch_size, device=device)
     if len(audio) >= 2:
-        row.retrieval = retrieval_table(audio, motion, bank_audio, bank_motion)
+        row.retrieval = retrieval_table(audio, motion, bank_audio, bank_motion,
+                                        data.gallery.clip_song)
     # genre
     tr_idx, tr_y, te_idx, te_y = _genre_sets(data)
     if len(tr_idx) and len(te_idx):
@@ -430,6 +454,8 @@ def evaluate(
         "command": command, "corpus": str(corpus), "held_out": list(opts.held_out),
         "train_songs": len(first.train_songs), "held_out_songs": len(first.held_songs),
         "gallery_size": len(first.gallery), "bank_size": int(len(first.bank_idx)),
+        "song_chance": song_hit_rate(np.eye(len(first.gallery)), first.gallery.clip_song)["chance"]
+        if len(first.gallery) else None,
         "beats_per_clip": first.gallery.beats_per_clip,
         "probe_train_songs": len(first.probe_train), "probe_test_songs": len(first.probe_test),
         "options": asdict(opts), "seconds": round(time.time() - t0, 1),
@@ -469,7 +495,7 @@ def format_report(meta: dict, rows: Sequence[EvalRow]) -> str:
     heads = ["Model"]
     for direction in ("M→D", "M→D QB", "D→M", "D→M QB"):
         heads += [f"{direction} R@{k}" for k in RECALL_KS] + [f"{direction} MedR"]
-    heads += ["Beat F1", "Genre acc"]
+    heads += ["M→D song@1", "D→M song@1", "Beat F1", "Genre acc"]
     lines = [
         "# MotionBeat evaluation",
         "",
@@ -489,6 +515,9 @@ def format_report(meta: dict, rows: Sequence[EvalRow]) -> str:
         f"{meta['options']['trim_seconds']:g} s; trained on {meta['probe_train_songs']} training "
         f"songs, mean over {meta['probe_test_songs']} held-out synthesized songs with exact "
         "beats.",
+        "* song@1 (%): how often the top-ranked item comes from the query's song (any clip of "
+        f"it); chance is {_pct(meta.get('song_chance'))} % (sum over songs of the squared share "
+        "of gallery clips).",
         "* Genre acc (%): logistic regression on frozen clip embeddings -> groove family, "
         "trained on the query-bank clips, accuracy on the gallery clips.",
         "",
@@ -499,6 +528,8 @@ def format_report(meta: dict, rows: Sequence[EvalRow]) -> str:
         cells = [r.label]
         for key in ("music_to_dance", "music_to_dance_qb", "dance_to_music", "dance_to_music_qb"):
             cells += _retrieval_cells(r.retrieval, key)
+        for key in ("music_to_dance", "dance_to_music"):
+            cells.append(_pct(((r.retrieval or {}).get(key) or {}).get("song@1")))
         cells += [_pct(r.beat_f1), _pct(r.genre_accuracy)]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Checkpoints:", ""]

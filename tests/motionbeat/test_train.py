@@ -109,6 +109,22 @@ def test_cli_trains_and_names_ablation_checkpoints(corpus, tmp_path, capsys):
 
 
 # --- evaluation ---------------------------------------------------------------------------------
+def test_song_hit_rate_by_hand():
+    songs = np.array([0, 0, 0, 1])
+    # the true item first: every top hit is its own song
+    assert ev.song_hit_rate(np.eye(4), songs) == {"song@1": 1.0, "chance": (9 + 1) / 16}
+    # every query's top item is clip 3 (song 1): only the song-1 query hits
+    sim = np.zeros((4, 4))
+    sim[:, 3] = 1.0
+    assert ev.song_hit_rate(sim, songs)["song@1"] == 0.25
+    # a wrong clip of the right song still counts
+    sim = np.zeros((4, 4))
+    sim[0, 1] = sim[1, 2] = sim[2, 0] = sim[3, 3] = 1.0
+    assert ev.song_hit_rate(sim, songs)["song@1"] == 1.0
+    table = ev.retrieval_table(np.eye(4), np.eye(4), np.zeros((0, 4)), np.zeros((0, 4)), songs)
+    assert table["music_to_dance"]["song@1"] == 1.0 and "song@1" in table["dance_to_music"]
+
+
 def test_retrieval_table_on_perfect_and_shuffled_pairs():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 8))
