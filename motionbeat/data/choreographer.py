@@ -5,16 +5,18 @@ corpus (``motionbeat.data.build``). It works in four stages:
 
 1. **Listen** (:func:`analyse_song`): beats, downbeats and meter from ``motionbeat.audio``
    (or exact ones the caller knows, as for synthesized songs), per-beat energy (loudness of
-   the log-mel frames) and onset density, and sections (given, or found where the bar-level
-   spectrum changes).
+   the log-mel frames) and onset density, sections (given, or found where the bar-level
+   spectrum changes), the accents (loud beats and half-beats) and the dance genre
+   (:mod:`motionbeat.data.dance_genres`: the groove family when known, else judged by ear).
 2. **Plan** (:func:`plan_dance`): phrases of two bars; each section picks a primary move family
    and a small palette of moves from :mod:`motionbeat.data.moves` whose energy and step density
-   fit the music; phrases repeat mirrored (A A') as dancers build eight-counts; arm moves are
+   fit the music, weighted by the genre; phrases repeat mirrored (A A') as dancers build eight-counts; arm moves are
    layered on stepping moves; travel and turns are steered back toward the front and the
    centre of the floor.
 3. **Perform** (:func:`perform`): beats are warped by the dancer's timing feel and a small
    per-beat jitter; the moves' channels are evaluated on the warped beat phase and cross-faded
-   over ``style.blend`` beats at each boundary; the feet follow the steps (planted = fixed).
+   over ``style.blend`` beats at each boundary; the dancer hits a share of the accents
+   (:func:`accent_hits`); the feet follow the steps (planted = fixed).
 4. **Solve** (:func:`solve_pose`): the pelvis is placed over the feet by the support weight;
    legs and arms are solved by analytic two-bone inverse kinematics (the knee / elbow angle by
    the law of cosines, the hip / shoulder by aligning the limb's plane with a pole vector),
