@@ -10,9 +10,9 @@ corpus (``motionbeat.data.build``). It works in four stages:
    (:mod:`motionbeat.data.dance_genres`: the groove family when known, else judged by ear).
 2. **Plan** (:func:`plan_dance`): phrases of two bars; each section picks a primary move family
    and a small palette of moves from :mod:`motionbeat.data.moves` whose energy and step density
-   fit the music, weighted by the genre; phrases repeat mirrored (A A') as dancers build eight-counts; arm moves are
-   layered on stepping moves; travel and turns are steered back toward the front and the
-   centre of the floor.
+   fit the music, weighted by the genre; phrases repeat mirrored (A A') as dancers build
+   eight-counts; arm moves are layered on stepping moves; travel and turns are steered back
+   toward the front and the centre of the floor.
 3. **Perform** (:func:`perform`): beats are warped by the dancer's timing feel and a small
    per-beat jitter; the moves' channels are evaluated on the warped beat phase and cross-faded
    over ``style.blend`` beats at each boundary; the dancer hits a share of the accents
