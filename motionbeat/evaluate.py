@@ -348,7 +348,9 @@ def evaluate_checkpoint(stem: Path, data: _Data, opts: EvalOptions) -> EvalRow:
     if history.is_file():
         h = json.loads(history.read_text())
         row.details.update(train_steps=h.get("total_steps"), train_corpus=h.get("corpus"),
-                           seconds_per_step=h.get("seconds_per_step"))
+                           seconds_per_step=h.get("seconds_per_step"), seed=h.get("seed"))
+        if h.get("seed"):  # repeats of a run differ only by their seed: say which
+            row.label += f", seed {h['seed']}"
     # retrieval
     audio, motion = clip_embeddings(model, data.gallery, batch_size=opts.batch_size, device=device)
     bank_audio, bank_motion = clip_embeddings(model, data.bank, data.bank_idx,
