@@ -106,18 +106,23 @@ class EvalRow:
 
 
 # --- retrieval ---------------------------------------------------------------------------------
-def song_hit_rate(sim: np.ndarray, songs: np.ndarray) -> dict[str, float]:
-    """How often the top-ranked gallery item comes from the query's song (any clip of it).
+def song_chance(songs: np.ndarray) -> float:
+    """Chance level of :func:`song_hit_rate` for a top item drawn uniformly from the gallery:
+    sum_s (n_s / G)^2 over the songs' clip counts n_s (G clips in all)."""
+    _, counts = np.unique(np.asarray(songs), return_counts=True)
+    return float(np.sum((counts / counts.sum()) ** 2))
 
-    ``sim`` (G, G) has query i's true item at column i; ``songs`` (G,) labels the clips. The
-    chance level, for a top item drawn uniformly, is sum_s (n_s / G)^2 over the songs' clip
-    counts n_s. Ties in the top similarity go to the lowest column (argmax).
+
+def song_hit_rate(sim: np.ndarray, songs: np.ndarray) -> dict[str, float]:
+    """How often the top-ranked gallery item comes from the query's song (any clip of it),
+    with its chance level (:func:`song_chance`).
+
+    ``sim`` (G, G) has query i's true item at column i; ``songs`` (G,) labels the clips. Ties
+    in the top similarity go to the lowest column (argmax).
     """
     songs = np.asarray(songs)
     top = np.argmax(sim, axis=1)  # (G,)
-    _, counts = np.unique(songs, return_counts=True)
-    return {"song@1": float(np.mean(songs[top] == songs)),
-            "chance": float(np.sum((counts / len(songs)) ** 2))}
+    return {"song@1": float(np.mean(songs[top] == songs)), "chance": song_chance(songs)}
 
 
 def retrieval_table(
@@ -456,8 +461,7 @@ def evaluate(
         "command": command, "corpus": str(corpus), "held_out": list(opts.held_out),
         "train_songs": len(first.train_songs), "held_out_songs": len(first.held_songs),
         "gallery_size": len(first.gallery), "bank_size": int(len(first.bank_idx)),
-        "song_chance": song_hit_rate(np.eye(len(first.gallery)), first.gallery.clip_song)["chance"]
-        if len(first.gallery) else None,
+        "song_chance": song_chance(first.gallery.clip_song) if len(first.gallery) else None,
         "beats_per_clip": first.gallery.beats_per_clip,
         "probe_train_songs": len(first.probe_train), "probe_test_songs": len(first.probe_test),
         "options": asdict(opts), "seconds": round(time.time() - t0, 1),

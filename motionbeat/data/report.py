@@ -328,10 +328,10 @@ def make_report(
         "songs per tempo band (BPM, band start)",
         "BPM",
     )
-    genres = Counter(s.get("dance_genre", "unknown") for s in m["songs"])
+    genres = Counter(s.get("dance_genre", "unknown") for s in songs)
     accents_per_bar = float(np.median([
         s.get("accents", 0) * s["beats_per_bar"] / max(len(s["beat_times"]), 1)
-        for s in m["songs"]
+        for s in songs
     ]))
     grooves = Counter(
         s["groove"]["style"] if isinstance(s["groove"], dict) else "recorded (Debian)"
