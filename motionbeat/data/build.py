@@ -474,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown sources {sorted(bad)}; use mma and/or debian")
     if a.hours <= 0 or not math.isfinite(a.hours):
         p.error("--hours must be positive")
+    if a.mma_dancers < 1 or a.debian_dancers < 1:
+        p.error("--mma-dancers and --debian-dancers must be at least 1")
     t0 = time.time()
     path = build_corpus(
         a.out,

@@ -117,6 +117,9 @@ def test_cli_and_report(corpus, tmp_path, capsys):
     assert all(len(s["dances"]) == 3 for s in built["songs"])
     with pytest.raises(ValueError, match="dancer"):
         build.build_corpus(tmp_path / "none", **{**TINY, "mma_dancers": 0})
+    with pytest.raises(SystemExit):  # argparse: one error line, exit code 2
+        build.main(["--out", str(tmp_path / "none"), "--debian-dancers", "0"])
+    assert "at least 1" in capsys.readouterr().err
     md = tmp_path / "docs" / "corpus.md"
     numbers = report.make_report(corpus, md, max_clips=20)
     text = md.read_text()
