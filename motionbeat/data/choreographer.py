@@ -6,7 +6,8 @@ corpus (``motionbeat.data.build``). It works in four stages:
 1. **Listen** (:func:`analyse_song`): beats, downbeats and meter from ``motionbeat.audio``
    (or exact ones the caller knows, as for synthesized songs), per-beat energy (loudness of
    the log-mel frames) and onset density, sections (given, or found where the bar-level
-   spectrum changes), the accents (loud beats and half-beats) and the dance genre
+   spectrum changes), the accents (loud beats and half-beats), the melodic contour (how
+   high the music sounds, frame by frame) and the dance genre
    (:mod:`motionbeat.data.dance_genres`: the groove family when known, else judged by ear).
 2. **Plan** (:func:`plan_dance`): phrases of two bars; each section picks a primary move family
    and a small palette of moves from :mod:`motionbeat.data.moves` whose energy and step density
@@ -16,7 +17,8 @@ corpus (``motionbeat.data.build``). It works in four stages:
 3. **Perform** (:func:`perform`): beats are warped by the dancer's timing feel and a small
    per-beat jitter; the moves' channels are evaluated on the warped beat phase and cross-faded
    over ``style.blend`` beats at each boundary; the dancer hits a share of the accents
-   (:func:`accent_hits`); the feet follow the steps (planted = fixed).
+   (:func:`accent_hits`) and shows the melody with arms, chest and head
+   (:func:`contour_follow`); the feet follow the steps (planted = fixed).
 4. **Solve** (:func:`solve_pose`): the pelvis is placed over the feet by the support weight;
    legs and arms are solved by analytic two-bone inverse kinematics (the knee / elbow angle by
    the law of cosines, the hip / shoulder by aligning the limb's plane with a pole vector),
@@ -103,6 +105,10 @@ HEAD_YAW_MAX = 0.8
 
 # ------------------------------------------------------------------------------ the dancer
 
+CONTOUR_RANGE: tuple[float, float] = (0.4, 1.0)
+"""Range of ``DancerStyle.contour`` a sampled dancer draws from: every dancer shows the
+melody somewhat (dance teachers call it "musicality"), some only faintly."""
+
 
 @dataclass(frozen=True)
 class DancerStyle:
@@ -124,6 +130,8 @@ class DancerStyle:
         repeat: probability that a phrase is repeated mirrored.
         hit_rate: share of the music's accents the dancer hits (:func:`accent_hits`).
         hit_kind: how an accent is hit, one of ``dance_genres.HIT_KINDS``.
+        contour: how much the dancer shows the melodic contour (0 .. 1,
+            :func:`contour_follow`).
     """
 
     amplitude: float = 1.0
@@ -141,6 +149,7 @@ class DancerStyle:
     repeat: float = 0.5
     hit_rate: float = 0.0
     hit_kind: str = "head"
+    contour: float = 0.0
 
     @classmethod
     def sample(cls, rng: np.random.Generator, genre: str | None = None) -> DancerStyle:
@@ -166,6 +175,7 @@ class DancerStyle:
             repeat=float(rng.uniform(0.3, 0.7)),
             hit_rate=float(rng.uniform(*g.hit_rate)),
             hit_kind=str(g.hits[int(rng.integers(len(g.hits)))]),
+            contour=float(rng.uniform(*CONTOUR_RANGE)),
         )
 
     def to_dict(self) -> dict[str, float | str]:
@@ -189,6 +199,9 @@ class SongInfo:
         genre: the dance genre (a ``dance_genres.GENRES`` key, :func:`dance_genres.genre_for_song`).
         accent_times: (A,) seconds of the music's accents (:func:`find_accents`).
         accent_strength: (A,) their strength in (0, 1].
+        contour: (F,) the melodic contour in (-1, 1) at ``contour_fps`` frames per second from
+            time 0 (:func:`melodic_contour`); empty when unknown (the dancer then shows none).
+        contour_fps: its frame rate.
     """
 
     beat_times: np.ndarray
@@ -201,6 +214,8 @@ class SongInfo:
     genre: str = dg.DEFAULT_GENRE
     accent_times: np.ndarray = field(default_factory=lambda: np.zeros(0))
     accent_strength: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    contour: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    contour_fps: float = float(contract.FPS)
 
 
 ENERGY_ABS_WEIGHT: float = 0.3
@@ -223,7 +238,8 @@ def analyse_song(
     Sections (when not given): Foote-style novelty between the mean log-mel of the
     NOVELTY_BLOCK_BARS bars before and after each 4-bar boundary; peaks above mean + 0.5 std,
     at least SECTION_MIN_BARS apart, start new sections (Foote, ICME 2000).
-    Accents: :func:`find_accents` on the frame onset strength. Genre:
+    Accents: :func:`find_accents` on the frame onset strength. Contour: :func:`melodic_contour`
+    of the log-mel frames. Genre:
     :func:`dance_genres.genre_for_song` from ``groove_family`` (mma songs) or by ear.
     """
     import librosa
@@ -284,7 +300,48 @@ def analyse_song(
         genre,
         accent_times,
         accent_strength,
+        melodic_contour(mel, fps),
+        float(fps),
     )
+
+
+CONTOUR_SMOOTH_S: float = 0.15
+"""Gaussian sigma (s) of the contour: long enough to average a drum hit's spectrum away
+(a kick lowers the centroid, a hi-hat raises it, both within ~50 ms), short enough to follow a
+melody note by note at dance tempi (a sixteenth at 120 BPM is 125 ms)."""
+CONTOUR_SPREAD: float = 2.0
+"""The contour is tanh((c - median) / (CONTOUR_SPREAD * robust std)): about +-0.46 at one
+robust standard deviation, saturating only on the song's extremes."""
+
+
+def melodic_contour(mel: np.ndarray, fps: float) -> np.ndarray:
+    """How high the music sounds, frame by frame, in (-1, 1) relative to the song itself.
+
+    The spectral centroid on the mel axis, c_t = sum_k k p_tk / sum_k p_tk with p_tk =
+    10^(mel_tk / 10) the mel power of band k, smoothed by a Gaussian of CONTOUR_SMOOTH_S,
+    centred on its median and scaled by its robust standard deviation (IQR / 1.349), then
+    squashed by tanh (CONTOUR_SPREAD). The centroid of a mixture rises with the pitch and
+    brightness of its lead voice; this is the "melodic contour" a dancer shows with the
+    height of the arms (a proxy: a melody transcription, e.g. pYIN, would cost seconds per song
+    and fail on chords).
+
+    Args:
+        mel: (T, n_mels) log-mel frames in dB. fps: their frame rate.
+    Returns:
+        (T,) contour; zeros when the song is flat (no variation to follow).
+    """
+    mel = np.asarray(mel, dtype=np.float64)
+    if mel.ndim != 2 or len(mel) == 0:
+        return np.zeros(len(mel))
+    power = 10.0 ** (mel / 10.0)  # (T, n_mels)
+    bands = np.arange(mel.shape[1], dtype=np.float64)
+    centroid = power @ bands / np.maximum(power.sum(axis=1), 1e-12)  # (T,)
+    centroid = gaussian_filter1d(centroid, CONTOUR_SMOOTH_S * fps)
+    q25, q50, q75 = np.percentile(centroid, [25, 50, 75])
+    scale = (q75 - q25) / 1.349  # robust std of a normal
+    if scale < 1e-6:
+        return np.zeros(len(centroid))
+    return np.tanh((centroid - q50) / (CONTOUR_SPREAD * scale))
 
 
 ACCENT_WINDOW_S: float = 0.05
@@ -444,6 +501,8 @@ class Plan:
     sections: tuple[tuple[int, str], ...]  # (grid index, primary family)
     accent_times: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (A,) seconds
     accent_strength: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (A,)
+    contour: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (F,) in (-1, 1)
+    contour_fps: float = float(contract.FPS)
 
 
 def _extended_grid(info: SongInfo) -> tuple[np.ndarray, int]:
@@ -549,7 +608,7 @@ def plan_dance(info: SongInfo, style: DancerStyle, rng: np.random.Generator) -> 
             done += length
         g += max(done, 1)
     return Plan(grid, tuple(instances), bpb, first_db, tuple(sections),
-                info.accent_times, info.accent_strength)
+                info.accent_times, info.accent_strength, info.contour, info.contour_fps)
 
 
 def _section_palette(lower, arms, e, d, bpb, style, rng, used, genre: dg.DanceGenre):
@@ -865,6 +924,9 @@ def perform(
         out[c] = out[c] + np.stack([_smooth_noise(rng, n, fps, 0.015) for _ in range(3)], axis=1)
     for c, delta in accent_hits(times, plan.accent_times, plan.accent_strength, style, rng).items():
         out[c] = out[c] + delta
+    contour = contour_at(times, plan.contour, plan.contour_fps)
+    for c, delta in contour_follow(contour, style).items():
+        out[c] = out[c] + delta
     out["feet"] = _foot_tracks(plan, times, beat_time, style.stance)
     out["beat_of"] = beat_of
     out["usage"] = usage
@@ -913,12 +975,53 @@ def accent_hits(
         dt = times[lo:hi] - t
         sigma = np.where(dt < 0, HIT_ATTACK_S, HIT_RELEASE_S)
         pulse[lo:hi] = np.maximum(pulse[lo:hi], a * np.exp(-0.5 * (dt / sigma) ** 2))
-    pulse *= style.amplitude
+    return channel_offsets(pulse * style.amplitude, HIT_CHANNELS.get(style.hit_kind, {}))
+
+
+def channel_offsets(gain: np.ndarray, sizes: dict[str, object]) -> dict[str, np.ndarray]:
+    """Per-channel offsets gain(t) * size_c: (T,) for scalar sizes, (T, 3) for hand targets.
+
+    Args:
+        gain: (T,) the time course. sizes: channel -> a float or a (3,) vector.
+    """
     out = {}
-    for c, size in HIT_CHANNELS.get(style.hit_kind, {}).items():
+    for c, size in sizes.items():
         size = np.asarray(size, dtype=np.float64)
-        out[c] = pulse[:, None] * size[None, :] if size.ndim else pulse * float(size)
+        out[c] = gain[:, None] * size[None, :] if size.ndim else gain * float(size)
     return out
+
+
+CONTOUR_CHANNELS: dict[str, object] = {
+    "lh": np.array([0.0, 0.12, 0.04]),  # both hands rise (and come a little forward), m
+    "rh": np.array([0.0, 0.12, 0.04]),
+    "sp": -0.06,  # the chest lifts (the spine extends), rad
+    "hp": -0.08,  # the eyes follow the melody up, rad
+}
+"""Channel offsets at contour +1 (the song's highest moments; the opposite at -1), scaled by
+``style.contour * style.amplitude``. A dancer "shows the melody" with the height of the arms
+and the lift of the chest; feet and pelvis are left to the steps, so nothing slides."""
+
+
+def contour_at(times: np.ndarray, contour: np.ndarray, fps: float) -> np.ndarray:
+    """The contour (frames from time 0 at ``fps``) at ``times`` (s): linear interpolation,
+    held at the ends; zeros when there is no contour."""
+    if len(contour) == 0:
+        return np.zeros(len(times))
+    return np.interp(times, np.arange(len(contour)) / fps, contour)
+
+
+def contour_follow(contour: np.ndarray, style: DancerStyle) -> dict[str, np.ndarray]:
+    """Channel offsets of a dancer showing the melodic contour (:func:`melodic_contour`).
+
+    offset_c(t) = contour(t) * style.contour * style.amplitude * CONTOUR_CHANNELS[c].
+
+    Args:
+        contour: (T,) in (-1, 1) at the frame times.
+    Returns:
+        per channel, (T,) offsets (or (T, 3) for hand targets).
+    """
+    gain = np.asarray(contour, dtype=np.float64) * style.contour * style.amplitude  # (T,)
+    return channel_offsets(gain, CONTOUR_CHANNELS)
 
 
 # --------------------------------------------------------------------------- solving
@@ -1176,6 +1279,8 @@ def half_time(info: SongInfo) -> SongInfo:
         info.genre,
         info.accent_times,
         info.accent_strength,
+        info.contour,
+        info.contour_fps,
     )
 
 

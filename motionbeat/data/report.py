@@ -277,9 +277,11 @@ def _shortcomings(overall: dict, checks: dict) -> list[str]:
         "Recorded songs carry no genre label, so their genre is judged from four numbers "
         "(meter, tempo, loudness, onset density), a far cruder ear than a dancer's; they are "
         "danced only as rock / pop, funk, blues or waltz.",
-        "* **Hits.** Dancers hit the music's accents (loud beats and half-beats) with the head, "
-        "chest, shoulders, arms or a knee dip, one way per dancer; people mix them, and also "
-        "answer melody and lyrics, which this choreographer does not hear.",
+        "* **Hits and melody.** Dancers hit the music's accents (loud beats and half-beats) "
+        "with the head, chest, shoulders, arms or a knee dip, one way per dancer (people mix "
+        "them), and show the melody by raising arms, chest and gaze as the music rises. The "
+        "melody they hear is the spectral centroid of the whole mix, not a transcribed tune: "
+        "a brighter drum pattern reads as a higher note, and lyrics are not heard at all.",
         "* **Structure.** Phrases repeat and mirror by rule; sections of recorded songs are "
         "found from spectral novelty and may miss real song form.",
         "* **Div_k / Div_g** are normalised by the corpus's own statistics (there is no "

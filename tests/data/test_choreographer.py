@@ -18,7 +18,8 @@ DURATION = 40.0
 
 
 def _info(bpb: int = 4, energy: float | None = None) -> ch.SongInfo:
-    """A song with rising energy, three sections and an accent on every third beat."""
+    """A song with rising energy, three sections, an accent on every third beat and a melody
+    that rises and falls over full range every 3 s."""
     beats = np.arange(0.25, DURATION, 60.0 / BPM)
     k = len(beats)
     e = np.linspace(0.1, 1.0, k) if energy is None else np.full(k, energy)
@@ -31,14 +32,18 @@ def _info(bpb: int = 4, energy: float | None = None) -> ch.SongInfo:
         density=np.full(k, 1.0),
         section_starts=np.array([0, k // 3, 2 * k // 3]),
     )
-    return replace(info, accent_times=beats[::3], accent_strength=np.ones(len(beats[::3])))
+    frames = np.arange(round(DURATION * contract.FPS)) / contract.FPS
+    return replace(info, accent_times=beats[::3], accent_strength=np.ones(len(beats[::3])),
+                   contour=0.99 * np.sin(2 * np.pi * frames / 3.0), contour_fps=contract.FPS)
 
 
 @pytest.fixture(scope="module", params=[(4, "dip"), (3, "arms"), (4, "chest")])
 def dance(request):
-    """Dances whose dancer hits every accent, so the invariants hold with the hits on."""
+    """Dances whose dancer hits every accent and follows the melody fully, so the invariants
+    hold with both on."""
     bpb, kind = request.param
-    style = replace(ch.DancerStyle.sample(np.random.default_rng(7)), hit_rate=1.0, hit_kind=kind)
+    style = replace(ch.DancerStyle.sample(np.random.default_rng(7)), hit_rate=1.0, hit_kind=kind,
+                    contour=1.0)
     return ch.choreograph_info(_info(bpb), style=style, seed=7), bpb
 
 
@@ -130,6 +135,37 @@ def test_styles_sample_in_range():
         s = ch.DancerStyle.sample(rng)
         assert 0.7 <= s.amplitude <= 1.35 and 1.7 <= s.sharpness <= 4.01
         assert set(s.to_dict()) >= {"amplitude", "sharpness", "feel", "jitter"}
+
+
+def test_melodic_contour_rises_with_pitch():
+    """A tone gliding up an octave and back: the contour follows it up and down."""
+    from motionbeat import audio as au
+
+    sr, seconds = 22050, 8.0
+    t = np.arange(int(sr * seconds)) / sr
+    freq = 440.0 * 2.0 ** (1.0 - np.abs(t / seconds * 2.0 - 1.0))  # 440 -> 880 -> 440 Hz
+    y = 0.3 * np.sin(2 * np.pi * np.cumsum(freq) / sr)
+    f = au.frame_features(au.Audio(y.astype(np.float32), sr))
+    c = ch.melodic_contour(f.mel, f.fps)
+    assert c.shape == (len(f.mel),) and np.all(np.abs(c) < 1.0)
+    mid, q = len(c) // 2, len(c) // 8
+    assert c[mid - q : mid + q].mean() > 0.3 > -0.3 > c[: q].mean()  # high at 880 Hz, low at 440
+    assert c[-q:].mean() < -0.3
+    assert np.all(ch.melodic_contour(np.full((50, 8), -30.0), 30.0) == 0.0)  # flat: nothing
+
+
+def test_dancer_shows_the_melody_with_the_arms():
+    """Same dancer, same moves: the hands are higher where the melody is high."""
+    info = _info(4, energy=0.6)
+    style = replace(ch.DancerStyle.sample(np.random.default_rng(3)), contour=1.0, hit_rate=0.0)
+    up = ch.choreograph_info(replace(info, contour=np.full_like(info.contour, 0.9)), style, 5)
+    down = ch.choreograph_info(replace(info, contour=np.full_like(info.contour, -0.9)), style, 5)
+    flat = ch.choreograph_info(replace(info, contour=np.zeros(0)), replace(style, contour=0.0), 5)
+    hands = [J["L_Wrist"], J["R_Wrist"]]
+    h = [d.motion.joints()[:, hands, 1].mean() for d in (up, flat, down)]  # mean wrist height, m
+    assert h[0] > h[1] + 0.05 and h[1] > h[2] + 0.05
+    np.testing.assert_allclose(up.motion.trans[:, 1], down.motion.trans[:, 1], atol=1e-9)
+    np.testing.assert_array_equal(up.planted, down.planted)  # the feet do not change
 
 
 def _click_track(path, bpm=120.0, seconds=12.0, sr=22050):
