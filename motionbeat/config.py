@@ -24,7 +24,7 @@ CONFIG_FORMAT: str = "motionbeat-config"
 CONFIG_VERSION: int = 1
 """Written into every config JSON; :meth:`MotionBeatConfig.from_json` refuses newer versions."""
 
-POOLING_CHOICES: tuple[str, ...] = ("attention", "mean")
+POOLING_CHOICES: tuple[str, ...] = ("attention", "mean", "timeline")
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,10 @@ class MotionBeatConfig:
             heads, feed-forward expansion, dropout.
         embed_dim: shared L2-normalised embedding size (128, as the brief fixes).
         pooling: clip embedding by ``"attention"`` pooling (a learned score per token, masked
-            softmax) or masked ``"mean"``.
+            softmax), masked ``"mean"``, or ``"timeline"``: attention pooling inside each of
+            ``pool_segments`` equal spans of the clip, the span vectors concatenated in time
+            order and mixed by a linear map (``motionbeat.model.TokenPooling``).
+        pool_segments: spans of ``"timeline"`` pooling (8: one per beat of the K = 8 clip).
 
     Token grid
         steps_per_beat (S), beats_per_clip (K): a clip is K beats of S sub-beat tokens each.
@@ -106,7 +109,8 @@ class MotionBeatConfig:
     ff_mult: int = 4
     dropout: float = 0.1
     embed_dim: int = 128
-    pooling: str = "attention"
+    pooling: str = "timeline"
+    pool_segments: int = 8
     # token grid
     steps_per_beat: int = 4
     beats_per_clip: int = 8
@@ -148,6 +152,8 @@ class MotionBeatConfig:
             raise ValueError(f"head dim {self.head_dim} must be even (channel pairs rotate)")
         if self.pooling not in POOLING_CHOICES:
             raise ValueError(f"pooling must be one of {POOLING_CHOICES}, got {self.pooling!r}")
+        if self.pool_segments < 1:
+            raise ValueError(f"pool_segments must be at least 1, got {self.pool_segments}")
         if not 0.0 <= self.phase_pair_fraction <= 1.0:
             raise ValueError("phase_pair_fraction must lie in [0, 1]")
         if self.phase_pairs < self.phase_harmonics + self.beat_harmonics:

@@ -29,6 +29,12 @@ Our choices where the paper is silent (each also in the docstring where it lives
   the input is avoided on purpose because it would erase loudness, the very onset cue.
 * Rhythm heads are linear + softplus, since onset strength, foot-strike pulse and kinetic
   energy are non-negative and the losses treat them as mass.
+* The clip vector is pooled along a timeline (:class:`TokenPooling`, ``pooling="timeline"``):
+  attention pooling inside each beat of the clip, the beat vectors concatenated in order.
+  A music clip and its dance start on the same beat, so where in the clip an event falls is
+  shared evidence. With one attention pool over the whole clip the encoders memorised the
+  training songs and stayed near chance on new ones (R@10 3.8 % at tiny size, 5.6 % at
+  compact); the timeline took the tiny model to 19.3 % (``docs/motionbeat.md``).
 
 Shapes: B batch, N tokens, H heads, Dh head width, P = Dh / 2 channel pairs, D = d_model,
 E = embed_dim. ``valid_mask`` is (B, N) bool, True on real tokens; padding sits anywhere.
@@ -300,26 +306,51 @@ class RhythmEncoder(nn.Module):
 
 
 class TokenPooling(nn.Module):
-    """Clip vector from token features: attention pooling or masked mean.
+    """Clip vector from token features: attention, masked mean, or timeline pooling.
 
     Attention pooling: w = softmax_n(s(h_n)) over valid tokens with a linear score s, then
     sum_n w_n h_n. The score is a plain linear map of the (bar-shift invariant) features, so
     the pooled vector keeps the invariance.
+
+    Timeline pooling: the n valid tokens are cut into G = ``pool_segments`` spans (token i in
+    span floor(i G / n)); attention pooling inside each span gives v_1 .. v_G, and the clip
+    vector is W [v_1; ..; v_G] (a linear map of their concatenation in time order). Why: a
+    clip of music and its dance start on the same beat, so *where* in the clip something
+    happens is shared evidence (the melody rises in beat 3 and the arms rise in beat 3).
+    Attention and mean pooling are blind to it: two clips whose events are the same but in
+    another order pool to almost the same vector, and a dance shifted by one beat (the
+    beat-jitter negative) to almost its positive. The spans are counted in tokens, never in
+    phase, so a constant shift of every token's bar phase still leaves the vector unchanged.
     """
 
     def __init__(self, cfg: MotionBeatConfig):
         super().__init__()
-        self.score = nn.Linear(cfg.d_model, 1) if cfg.pooling == "attention" else None
+        self.score = nn.Linear(cfg.d_model, 1) if cfg.pooling != "mean" else None
+        self.segments = cfg.pool_segments if cfg.pooling == "timeline" else 1
+        self.mix = (nn.Linear(self.segments * cfg.d_model, cfg.d_model)
+                    if cfg.pooling == "timeline" else None)
 
     def forward(self, features: torch.Tensor, valid_mask: torch.Tensor) -> torch.Tensor:
         """(B, N, D), (B, N) -> (B, D)."""
         if self.score is None:
             weights = valid_mask.to(features.dtype)  # (B, N)
             weights = weights / weights.sum(dim=1, keepdim=True)
-        else:
-            scores = self.score(features).squeeze(-1)  # (B, N)
+            return torch.einsum("bn,bnd->bd", weights, features)  # (B, D)
+        scores = self.score(features).squeeze(-1)  # (B, N)
+        if self.mix is None:
             weights = scores.masked_fill(~valid_mask, MASKED_LOGIT).softmax(dim=1)  # (B, N)
-        return torch.einsum("bn,bnd->bd", weights, features)  # (B, D)
+            return torch.einsum("bn,bnd->bd", weights, features)  # (B, D)
+        g = self.segments
+        count = valid_mask.sum(dim=1, keepdim=True).clamp(min=1)  # (B, 1)
+        index = torch.arange(features.shape[1], device=features.device)  # (N,)
+        span = torch.div(index[None, :] * g, count, rounding_mode="floor").clamp(max=g - 1)
+        member = F.one_hot(span, g).bool() & valid_mask[..., None]  # (B, N, G)
+        occupied = member.any(dim=1, keepdim=True)  # (B, 1, G): spans of clips under G tokens
+        logits = scores[..., None].masked_fill(~member, MASKED_LOGIT)  # (B, N, G)
+        logits = logits.masked_fill(~occupied, 0.0)  # an empty span: no -inf column, no NaN
+        weights = logits.softmax(dim=1) * occupied  # (B, N, G), empty spans pool to zero
+        spans = torch.einsum("bng,bnd->bgd", weights, features)  # (B, G, D)
+        return self.mix(spans.flatten(1))  # (B, G * D) -> (B, D)
 
 
 class RhythmHead(nn.Module):

@@ -51,8 +51,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from motionbeat.config import MOTIONBEAT_SIZES, MotionBeatConfig, config_for
+from motionbeat.config import MOTIONBEAT_SIZES, POOLING_CHOICES, MotionBeatConfig, config_for
 from motionbeat.dataset import (
+    DEFAULT_GROUP_SIZE,
+    DEFAULT_SAME_SONG,
     ClipDataset,
     HardNegativeBatchSampler,
     SongData,
@@ -153,8 +155,8 @@ class TrainOptions:
     schedule_steps: int | None = None
     grad_clip: float = 1.0
     epochs: int = 20
-    group_size: int = 4
-    same_song: int = 1
+    group_size: int = DEFAULT_GROUP_SIZE
+    same_song: int = DEFAULT_SAME_SONG
     stride_beats: int = 2
     val_batches: int = 20
     val_clips: int = 512
@@ -538,6 +540,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--aistpp", action="store_true", help="--corpus is an AIST++ release")
     p.add_argument("--size", default="small", choices=sorted(MOTIONBEAT_SIZES))
     p.add_argument("--ablation", default="full", choices=list(ABLATIONS))
+    p.add_argument("--pooling", default=None, choices=POOLING_CHOICES,
+                   help="clip pooling of both encoders (default: the size's, see config.py)")
     p.add_argument("--out", type=Path, default=None,
                    help=f"checkpoint stem (default {DEFAULT_OUT}[-ABLATION])")
     length = p.add_mutually_exclusive_group()
@@ -564,7 +568,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.steps is not None and a.steps < 1 or a.epochs is not None and a.epochs < 1:
         p.error("--steps and --epochs must be positive")
     out = a.out or Path(DEFAULT_OUT + ("" if a.ablation == "full" else f"-{a.ablation}"))
-    cfg = config_with_ablation(a.size, a.ablation)
+    cfg = config_with_ablation(a.size, a.ablation,
+                               **({} if a.pooling is None else {"pooling": a.pooling}))
     opts = TrainOptions(
         batch_size=a.batch_size, lr=a.lr, schedule_steps=a.schedule_steps,
         mixed_precision=a.mixed_precision, save_every=a.save_every, aistpp=a.aistpp,

@@ -242,3 +242,27 @@ def test_config_agrees_with_the_audio_front_end():
     cfg = MotionBeatConfig()
     assert cfg.n_mels == audio.N_MELS
     assert cfg.steps_per_beat == audio.STEPS_PER_BEAT
+
+
+def test_timeline_pooling_knows_where_in_the_clip_things_happen():
+    """Moving token features from the first half of a clip to the second changes the timeline
+    vector, not the attention-pooled one; padding and empty spans give finite vectors."""
+    from motionbeat.model import TokenPooling
+
+    torch.manual_seed(0)
+    cfg = config_for("tiny", pooling="timeline", pool_segments=4)
+    timeline, attention = TokenPooling(cfg), TokenPooling(cfg.replace(pooling="attention"))
+    attention.score = timeline.score  # the same token scores, so only the spans differ
+    features = torch.randn(1, 8, cfg.d_model)
+    swapped = torch.cat([features[:, 4:], features[:, :4]], dim=1)  # (1, 8, D) halves swapped
+    valid = torch.ones(1, 8, dtype=torch.bool)
+    with torch.no_grad():
+        torch.testing.assert_close(attention(swapped, valid), attention(features, valid))
+        assert (timeline(swapped, valid) - timeline(features, valid)).abs().max() > 1e-3
+        short = valid.clone()
+        short[:, 2:] = False  # 2 valid tokens, 4 spans: two spans are empty
+        out = timeline(features, short)
+        assert torch.isfinite(out).all()
+        features2 = features.clone()
+        features2[:, 2:] = 1e3  # padded tokens do not count
+        torch.testing.assert_close(timeline(features2, short), out)
