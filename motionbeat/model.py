@@ -337,10 +337,7 @@ class TokenPooling(nn.Module):
             weights = weights / weights.sum(dim=1, keepdim=True)
             return torch.einsum("bn,bnd->bd", weights, features)  # (B, D)
         scores = self.score(features).squeeze(-1)  # (B, N)
-        if self.mix is None:
-            weights = scores.masked_fill(~valid_mask, MASKED_LOGIT).softmax(dim=1)  # (B, N)
-            return torch.einsum("bn,bnd->bd", weights, features)  # (B, D)
-        g = self.segments
+        g = self.segments  # attention pooling is the one-span case
         count = valid_mask.sum(dim=1, keepdim=True).clamp(min=1)  # (B, 1)
         index = torch.arange(features.shape[1], device=features.device)  # (N,)
         span = torch.div(index[None, :] * g, count, rounding_mode="floor").clamp(max=g - 1)
@@ -350,6 +347,8 @@ class TokenPooling(nn.Module):
         logits = logits.masked_fill(~occupied, 0.0)  # an empty span: no -inf column, no NaN
         weights = logits.softmax(dim=1) * occupied  # (B, N, G), empty spans pool to zero
         spans = torch.einsum("bng,bnd->bgd", weights, features)  # (B, G, D)
+        if self.mix is None:
+            return spans[:, 0]  # (B, D)
         return self.mix(spans.flatten(1))  # (B, G * D) -> (B, D)
 
 
