@@ -17,7 +17,7 @@ from app.service import (
     Limits,
 )
 from app.ui import DEFAULT_CONCURRENCY, DEFAULT_HOST, DEFAULT_PORT, launch
-from generator.pipeline import DEFAULT_CHECKPOINT, GeneratorCheckpointError
+from generator.sampling.pipeline import DEFAULT_CHECKPOINT, GeneratorCheckpointError
 
 log = logging.getLogger("app")
 

@@ -11,8 +11,8 @@ from matplotlib.figure import Figure
 
 from motionbeat import metrics
 from motionbeat.audio import Rhythm
-from motionbeat.motion import Motion
-from motionbeat.scoring import DanceScore, music_beats_in_motion
+from motionbeat.core.motion import Motion
+from motionbeat.metrics.scoring import DanceScore, music_beats_in_motion
 
 FIGURE_SIZE_IN: tuple[float, float] = (9.0, 3.2)
 """Width and height of the beat plot, inches (about 900 x 320 pixels at the default dpi)."""

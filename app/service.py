@@ -11,7 +11,7 @@ One request, :meth:`DanceService.generate`:
    the start lies inside the song and the dance is no longer than :attr:`Limits.max_seconds`.
 3. The generator (one model, loaded once, shared by all requests) makes the motion.
 4. ``render.render_video`` draws it with the song; ``render.export_motion`` writes ``.npz``,
-   ``.pkl`` and ``.bvh``; ``motionbeat.scoring.score_dance`` gives BAS and PFC and
+   ``.pkl`` and ``.bvh``; ``motionbeat.metrics.scoring.score_dance`` gives BAS and PFC and
    :func:`app.plot.beat_figure` the beat plot.
 
 Every problem a person can fix raises :class:`InputError` (or an ``AudioError``); both carry a
@@ -43,8 +43,8 @@ from matplotlib.figure import Figure
 
 from app.plot import beat_figure
 from motionbeat.audio import SAMPLE_RATE, Audio, Rhythm, analyse_rhythm, audio_from_array, load_audio
-from motionbeat.motion import Motion
-from motionbeat.scoring import DanceScore, score_dance
+from motionbeat.core.motion import Motion
+from motionbeat.metrics.scoring import DanceScore, score_dance
 from render import export_motion, render_video
 from render.bodies import BODY_NAMES, BodyError, find_smpl_model
 
@@ -87,7 +87,7 @@ MAX_NAME_CHARS: int = 40
 # --- progress: share of the bar each stage fills ----------------------------------------------
 PROGRESS_CHECK = (0.0, 0.05)
 PROGRESS_GENERATOR: dict[str, tuple[float, float]] = {"features": (0.05, 0.20), "sampling": (0.20, 0.60)}
-"""Spans of the generator's stages (``generator.pipeline``: "features" then "sampling")."""
+"""Spans of the generator's stages (``generator.sampling.pipeline``: "features" then "sampling")."""
 PROGRESS_RENDER = (0.60, 0.95)
 PROGRESS_FINISH = (0.95, 1.0)
 STAGE_TEXT: dict[str, str] = {
@@ -130,7 +130,7 @@ class DanceSettings:
         guidance: classifier-free guidance weight; None uses the checkpoint's default.
         steps: sampling steps; None uses the checkpoint's default.
         body: "mannequin", "smpl" (when the SMPL files are installed) or "skeleton".
-        foot_lock: hold planted feet still (``generator.footlock``); False keeps the model's
+        foot_lock: hold planted feet still (``generator.cleanup.footlock``); False keeps the model's
             raw output.
     """
 
@@ -331,7 +331,7 @@ class DanceService:
     Args:
         generator: an object with ``generate(audio, seed=, steps=, guidance=, start=, duration=,
             progress=, foot_lock=)`` taking a path or a decoded ``motionbeat.audio.Audio`` and returning a
-            :class:`Motion` (``generator.pipeline.DanceGenerator``).
+            :class:`Motion` (``generator.sampling.pipeline.DanceGenerator``).
         work_dir: folder for the request folders; a fresh temporary one when None (removed by
             :meth:`close`).
         limits: what one request may ask for.
@@ -367,7 +367,7 @@ class DanceService:
         cls, checkpoint: str | os.PathLike, device: str | None = None, **kwargs
     ) -> DanceService:
         """Load ``<checkpoint>.safetensors`` + ``.json`` once and serve it."""
-        from generator.pipeline import DanceGenerator
+        from generator.sampling.pipeline import DanceGenerator
 
         return cls(DanceGenerator.load(checkpoint, device=device), **kwargs)
 

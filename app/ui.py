@@ -28,7 +28,7 @@ from app.service import (  # noqa: E402
     InputError,
 )
 from motionbeat.audio import AudioError  # noqa: E402
-from motionbeat.scoring import ScoringError  # noqa: E402
+from motionbeat.metrics.scoring import ScoringError  # noqa: E402
 
 log = logging.getLogger(__name__)
 

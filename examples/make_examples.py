@@ -2,7 +2,7 @@
 
     python examples/make_examples.py [--out examples]
 
-Each is a song of the training corpus's synthesizer (``motionbeat.data.music_mma``: mma plays a
+Each is a song of the training corpus's synthesizer (``motionbeat.music.mma``: mma plays a
 seeded random chord sheet in one groove of its library, fluidsynth renders it with the
 FluidR3 General MIDI soundfont), cut to a few bars and written as mono Ogg Vorbis.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from motionbeat.data.music_mma import random_sheet, render_song
+from motionbeat.music.mma import random_sheet, render_song
 
 OGG_QUALITY: float = 0.35
 """libsndfile's Vorbis compression level (0 best quality .. 1 smallest): keeps each file < 300 KB."""

@@ -3,10 +3,10 @@
     python -m generator.bench [--checkpoint checkpoints/generator] [--seconds 60] [--device cpu] \
         [--threads 2] [--repeats 3] [--song PATH] [--out docs/generator_bench.md]
 
-The song is synthetic unless ``--song`` is given: ``motionbeat.bench_audio.drum_song`` (kick,
+The song is synthetic unless ``--song`` is given: ``motionbeat.audio.bench.drum_song`` (kick,
 snare, hi-hats, a bass note and a triad changing chord every bar, I-vi-IV-V) at 120 BPM in 4/4,
 ``--seconds`` long, written as a 16-bit wav. Stages, each the library call the pipeline itself
-makes (:mod:`generator.pipeline`, :mod:`generator.conditioning`), in pipeline order:
+makes (:mod:`generator.sampling.pipeline`, :mod:`generator.model.conditioning`), in pipeline order:
 
 1. **load checkpoint**: :meth:`DanceGenerator.load` (weights, and the encoder for MotionBeat).
 2. **decode**: ``motionbeat.audio.load_audio`` (soundfile + soxr to 22.05 kHz mono).
@@ -16,7 +16,7 @@ makes (:mod:`generator.pipeline`, :mod:`generator.conditioning`), in pipeline or
    windowed encoder, per-frame features and phases) when the checkpoint's conditioner is
    ``"motionbeat"``; for ``"librosa"`` there is no encoder and the row is the beat grid and the
    phases (``LibrosaConditioner.from_features``).
-5. **sampling**: the denoiser over all windows (``generator.longform.sample_long``: steps x 2
+5. **sampling**: the denoiser over all windows (``generator.sampling.longform.sample_long``: steps x 2
    guided calls per window, windows fused at every step) and the frames -> ``Motion``
    conversion, timed inside :meth:`DanceGenerator.generate` from its ``progress("sampling", 0)``
    call to its return.
@@ -59,7 +59,7 @@ from pathlib import Path
 import torch
 
 from motionbeat import audio as au
-from motionbeat.fileio import atomic_path
+from motionbeat.core.fileio import atomic_path
 
 DEFAULT_THREADS: int = 2
 """torch CPU threads (the target machine has 2 cores)."""
@@ -82,10 +82,10 @@ NA: str = "–"
 
 def synthetic_song(path: str | os.PathLike, seconds: float, bpm: float = SONG_BPM,
                    meter: int = SONG_METER) -> Path:
-    """Write ``motionbeat.bench_audio.drum_song`` (module docstring) as a 16-bit wav, atomically."""
+    """Write ``motionbeat.audio.bench.drum_song`` (module docstring) as a 16-bit wav, atomically."""
     import soundfile
 
-    from motionbeat.bench_audio import drum_song
+    from motionbeat.audio.bench import drum_song
 
     song = drum_song(bpm, meter, seconds, au.SAMPLE_RATE, seed=SEED)
     path = Path(path)
@@ -151,7 +151,7 @@ def bench(
     log: Callable[[str], None] | None = None,
 ) -> dict:
     """Measure every stage on ``song`` (module docstring); returns the numbers as a dict."""
-    from generator.pipeline import DanceGenerator
+    from generator.sampling.pipeline import DanceGenerator
 
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
@@ -341,7 +341,7 @@ def write_markdown(result: dict, out: str | os.PathLike, command: str = "") -> t
 
 
 def main(argv: list[str] | None = None) -> int:
-    from generator.pipeline import DEFAULT_CHECKPOINT, GeneratorCheckpointError
+    from generator.sampling.pipeline import DEFAULT_CHECKPOINT, GeneratorCheckpointError
 
     p = argparse.ArgumentParser(prog="python -m generator.bench", description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="generator checkpoint stem")

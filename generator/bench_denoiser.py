@@ -19,11 +19,11 @@ from collections.abc import Callable
 
 import torch
 
-from generator.config import GENERATOR_SIZES, config_for
-from generator.denoiser import Denoiser
-from generator.diffusion import make_sampling_scheduler
-from generator.longform import sample_long
-from motionbeat import contract
+from generator.model.config import GENERATOR_SIZES, config_for
+from generator.model.denoiser import Denoiser
+from generator.model.diffusion import make_sampling_scheduler
+from generator.sampling.longform import sample_long
+from motionbeat.core import contract
 
 DEFAULT_THREADS: int = 2
 """Threads torch may use: the target machine has 2 CPU cores."""

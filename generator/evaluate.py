@@ -7,7 +7,7 @@
 One run writes one markdown table (and the same numbers, per dance too, as JSON beside it).
 
 **Songs.** The songs of one split (``test`` by default) of a corpus built by
-``motionbeat.data.build`` (``--max-songs N``: N of them, evenly spread over the split sorted by
+``motionbeat.choreography.build`` (``--max-songs N``: N of them, evenly spread over the split sorted by
 song id, so both sources stay in). Every song is scored on the same span, its first S seconds
 (``--seconds``, default 30; the whole song when it is shorter), so every row covers the same
 music and rows are comparable.
@@ -19,9 +19,9 @@ count everywhere; the k-th dance of a song uses seed ``seed + k``.
 * *ground truth*: the corpus dances of the held-out songs, cut to the span.
 * *generator (MotionBeat)* / *generator (librosa features)*: each ``--generators`` checkpoint
   (label from the conditioner its config names), through
-  :meth:`generator.pipeline.DanceGenerator.generate_many` on the song audio with
+  :meth:`generator.sampling.pipeline.DanceGenerator.generate_many` on the song audio with
   ``duration = S`` (the whole song is conditioned, the first S seconds sampled).
-* *rule-based choreographer*: :func:`motionbeat.data.choreographer.choreograph` on the song
+* *rule-based choreographer*: :func:`motionbeat.choreography.choreographer.choreograph` on the song
   audio with the scoring rhythm (below) and seed ``seed + k``, the whole song, cut to the span.
   The synthetic corpus' dances are made by this choreographer (with the songs' exact beats), so
   on such a corpus this row is the data's own generator, not a weak baseline.
@@ -30,16 +30,16 @@ count everywhere; the k-th dance of a song uses seed ``seed + k``.
   ``numpy.random.default_rng(seed)``, each cut at a random frame to the span's length (among the
   dances at least that long) and laid on the held-out song from its first frame.
 
-**Metrics** (:mod:`motionbeat.scoring`, the protocol of every table in the project; the
+**Metrics** (:mod:`motionbeat.metrics.scoring`, the protocol of every table in the project; the
 ``protocol`` entry of the JSON spells it out):
 
-* PFC, BAS, BAS_motion per dance with :func:`motionbeat.scoring.score_dance` against the song's
+* PFC, BAS, BAS_motion per dance with :func:`motionbeat.metrics.scoring.score_dance` against the song's
   rhythm from ``motionbeat.audio.analyse_rhythm`` on the song audio (not the corpus' exact
   beats), so every row is scored on the same music beats; the row value is the mean over its
-  dances (:func:`motionbeat.scoring.mean_scores`).
+  dances (:func:`motionbeat.metrics.scoring.mean_scores`).
 * FID_k, FID_g, Div_k, Div_g on the AIST++ kinetic (72) and geometric (32) features of each
   dance at 60 fps (:func:`motionbeat.metrics.motion_features`, the preprocessing of
-  :func:`motionbeat.scoring.distribution_scores`: resample to 60 fps, y-up, first root at the
+  :func:`motionbeat.metrics.scoring.distribution_scores`: resample to 60 fps, y-up, first root at the
   origin), against a reference pool. FID = |mu_g - mu_r|^2 + tr(S_g) + tr(S_r)
   - 2 tr((S_g S_r)^1/2) of Gaussians fitted to features z-scored with the pool's statistics;
   Div = mean pairwise Euclidean distance of the row's normalised features
@@ -74,11 +74,12 @@ import numpy as np
 import torch
 
 from motionbeat import audio as au
-from motionbeat import contract, metrics
-from motionbeat.data.build import load_manifest
-from motionbeat.fileio import atomic_path
-from motionbeat.motion import Motion
-from motionbeat.scoring import PROTOCOL, DanceScore, mean_scores, score_dance
+from motionbeat import metrics
+from motionbeat.core import contract
+from motionbeat.core.fileio import atomic_path
+from motionbeat.core.motion import Motion
+from motionbeat.datasets.manifest import load_manifest
+from motionbeat.metrics.scoring import PROTOCOL, DanceScore, mean_scores, score_dance
 
 DEFAULT_SECONDS: float = 30.0
 """Seconds of every held-out song that are scored (from its start)."""
@@ -294,7 +295,7 @@ def choreographer_dances(
     songs: Sequence[HeldOutSong], counts: Sequence[int], seed: int = 0
 ) -> list[list[Motion]]:
     """The rule-based choreographer on each whole song (scoring rhythm, seed ``seed + k``), cut."""
-    from motionbeat.data.choreographer import choreograph
+    from motionbeat.choreography.choreographer import choreograph
 
     out = []
     for song, count in zip(songs, counts, strict=True):
@@ -329,7 +330,7 @@ def generator_dances(
     log: Log | None = None,
     foot_lock: bool = True,
 ) -> list[list[Motion]]:
-    """Dances of a :class:`~generator.pipeline.DanceGenerator`: the k-th dance of every song in
+    """Dances of a :class:`~generator.sampling.pipeline.DanceGenerator`: the k-th dance of every song in
     one :meth:`generate_many` call (``batch_songs`` songs at a time) with seed ``seed + k``."""
     out: list[list[Motion]] = [[] for _ in songs]
     for k in range(max(counts, default=0)):
@@ -352,7 +353,7 @@ def generator_dances(
 
 def motion_features(motions: Sequence[Motion]) -> tuple[np.ndarray, np.ndarray]:
     """Kinetic (N, 72) and geometric (N, 32) AIST++ features, as
-    :func:`motionbeat.scoring.distribution_scores` computes them (60 fps, y-up)."""
+    :func:`motionbeat.metrics.scoring.distribution_scores` computes them (60 fps, y-up)."""
     joints = [m.resampled(contract.AISTPP_FPS).joints() for m in motions]  # each (T', 24, 3)
     return metrics.motion_features(joints, contract.AISTPP_FPS)
 
@@ -465,7 +466,7 @@ def evaluate(
     foot_lock: bool = True,
 ) -> dict:
     """Run the whole evaluation (module docstring); returns the report (see :func:`write_report`)."""
-    from generator.pipeline import DanceGenerator
+    from generator.sampling.pipeline import DanceGenerator
 
     say = log or (lambda msg: None)
     started = time.perf_counter()
@@ -608,12 +609,12 @@ def format_markdown(report: dict, command: str = "") -> str:
         "follow the field's protocol).",
         "",
         "Rows: ground truth = the corpus dances of these songs; generators = `generate_many` on the "
-        "song audio; rule-based choreographer = `motionbeat.data.choreographer.choreograph` with the "
+        "song audio; rule-based choreographer = `motionbeat.choreography.choreographer.choreograph` with the "
         "scoring beats (it also made the corpus' dances, from the exact beats); random clips = dances "
         "of other train-split songs cut at a random frame, laid on each song (never a dance of the "
         "same song).",
         "",
-        "Protocol (`motionbeat.scoring`):",
+        "Protocol (`motionbeat.metrics.scoring`):",
         "",
         f"- PFC: {p['pfc']}",
         f"- BAS: {p['bas']}; BAS_motion: {p['bas_motion']}",
@@ -655,7 +656,7 @@ def write_report(report: dict, out: str | os.PathLike, command: str = "") -> tup
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m generator.evaluate",
                                 description="Evaluate dance generators and baselines on held-out songs.")
-    p.add_argument("--corpus", required=True, type=Path, help="corpus of motionbeat.data.build")
+    p.add_argument("--corpus", required=True, type=Path, help="corpus of motionbeat.choreography.build")
     p.add_argument("--generators", nargs="*", default=[], type=Path, help="generator checkpoint stems")
     p.add_argument("--split", default="test", help="held-out split (default: %(default)s)")
     p.add_argument("--max-songs", type=int, default=None, help="evenly spread subset of the split")
@@ -668,7 +669,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=None, help="denoising steps (default: the checkpoint's)")
     p.add_argument("--guidance", type=float, default=None, help="guidance weight (default: the checkpoint's)")
     p.add_argument("--no-foot-lock", action="store_true",
-                   help="score the generators' raw output (generator.footlock off)")
+                   help="score the generators' raw output (generator.cleanup.footlock off)")
     p.add_argument("--device", default=None, help="cpu, cuda (default: cuda when available)")
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="torch CPU threads")
     p.add_argument("--out", type=Path, default=Path("docs/generator_eval.md"))
@@ -681,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
         if not a.quiet:
             print(f"[evaluate] {msg}", file=sys.stderr, flush=True)
 
-    from generator.pipeline import GeneratorCheckpointError
+    from generator.sampling.pipeline import GeneratorCheckpointError
 
     try:
         report = evaluate(

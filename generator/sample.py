@@ -12,7 +12,7 @@ the excerpt's offset in it), ``.pkl`` (AIST++ style, 60 fps), ``.bvh`` (Blender,
 Songs given as a folder (its audio files, not recursing) are sampled together with the files
 given directly, in one batched sampling run (:meth:`DanceGenerator.generate_many`).
 
-Editing (EDGE-style inpainting, :mod:`generator.editing`), with a motion file (.npz or AIST++
+Editing (EDGE-style inpainting, :mod:`generator.sampling.editing`), with a motion file (.npz or AIST++
 .pkl) whose frame 0 lines up with the start of the excerpt:
 
 * ``--inbetween-from MOTION``: keep MOTION's poses every ``--keyframe-every`` seconds (default
@@ -20,7 +20,7 @@ Editing (EDGE-style inpainting, :mod:`generator.editing`), with a motion file (.
 * ``--keep-joints GROUP --from MOTION``: keep GROUP (``lower_body``, ``upper_body``,
   ``left_arm``, ...) of MOTION for its whole length and dance the rest to the music.
 
-A thin command over :mod:`generator.pipeline`. Bad input (a missing or silent song, a bad
+A thin command over :mod:`generator.sampling.pipeline`. Bad input (a missing or silent song, a bad
 option, a missing checkpoint) ends with one ``error:`` line and exit code 2.
 """
 
@@ -30,8 +30,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from generator.editing import JOINT_GROUPS
-from generator.pipeline import (
+from generator.sampling.editing import JOINT_GROUPS
+from generator.sampling.pipeline import (
     DEFAULT_CHECKPOINT,
     KEYFRAME_EVERY_S,
     DanceGenerator,
@@ -40,7 +40,7 @@ from generator.pipeline import (
     keyframe_constraint,
 )
 from motionbeat import audio as au
-from motionbeat.motion import Motion, MotionFileError, load_motion
+from motionbeat.core.motion import Motion, MotionFileError, load_motion
 
 AUDIO_SUFFIXES: frozenset[str] = frozenset(
     {".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif"} | au.FFMPEG_SUFFIXES

@@ -2,7 +2,7 @@
 
 ``python -m generator.score MOTION... [--audio SONG...] [--reference DIR] [--json OUT]``
 
-A thin command over :mod:`motionbeat.scoring`. Each motion is scored against its song (given in
+A thin command over :mod:`motionbeat.metrics.scoring`. Each motion is scored against its song (given in
 the same order with ``--audio``, or named in the motion file), aligned by the motion's start
 offset in the song. Prints a table; ``--json`` writes per-file and mean values.
 """
@@ -15,11 +15,11 @@ import math
 import sys
 from pathlib import Path
 
-from motionbeat import contract
 from motionbeat.audio import AudioError, analyse_rhythm, load_audio
-from motionbeat.fileio import atomic_path
-from motionbeat.motion import Motion, MotionFileError, load_motion
-from motionbeat.scoring import (
+from motionbeat.core import contract
+from motionbeat.core.fileio import atomic_path
+from motionbeat.core.motion import Motion, MotionFileError, load_motion
+from motionbeat.metrics.scoring import (
     PROTOCOL,
     ScoringError,
     distribution_scores,

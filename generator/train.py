@@ -6,11 +6,11 @@
 
 The library function is :func:`train`; the CLI only parses arguments.
 
-Data. Every song of the corpus (``motionbeat.data.build`` layout; train split for training, val
-for validation) is conditioned once by the chosen conditioner (:mod:`generator.conditioning`:
+Data. Every song of the corpus (``motionbeat.choreography.build`` layout; train split for training, val
+for validation) is conditioned once by the chosen conditioner (:mod:`generator.model.conditioning`:
 frozen MotionBeat features, or log-mel + onset) and cached under
 ``<corpus>/cache/generator-<conditioner>-<encoder hash>/``. The dances are read from the corpus
-shards as 151-wide contract frames (``motionbeat.dataset.motion_frames``). A training window is
+shards as 151-wide contract frames (``motionbeat.datasets.corpus.motion_frames``). A training window is
 W = 5 s of one dance with the music frames under it: a dance is drawn with probability
 proportional to its number of window starts, then a start uniformly; a dance shorter than a
 window is padded and masked. A fraction ``short_window_prob`` of the rows keeps only a random
@@ -42,7 +42,7 @@ Resumable from ``<out>.state.safetensors`` (model and EMA weights) and ``<out>.s
 ``checkpoints/*.state.*`` in ``.gitignore``. A validation loss (fixed val windows, timesteps and
 noise; raw and EMA weights) is computed at the end of every epoch (one epoch = as many windows
 as the training dances have frames / W). Writes ``<out>.safetensors`` + ``<out>.json`` (EMA
-weights, :func:`generator.pipeline.save_generator`) atomically and ``<out>.train.json``
+weights, :func:`generator.sampling.pipeline.save_generator`) atomically and ``<out>.train.json``
 (settings, per-epoch history, seconds per step).
 
 Speed on this machine (2 cores shared with other jobs, ``--threads 1``, librosa features; the
@@ -64,7 +64,7 @@ the conditioning and the per-epoch validations (64 windows forward through the r
 weights, a few steps' worth each; about 20 in a 4000-step run on the 5-hour corpus), so the
 ~45-minute CPU run should use ``--size compact --batch-size 16 --steps 4000`` (added for this
 plan; 1.6x faster per step than "small", also to sample). Before its first step a run builds the
-corpus' song cache if it is missing (the one ``motionbeat.train`` uses) and conditions every
+corpus' song cache if it is missing (the one ``motionbeat.encoder.train`` uses) and conditions every
 song once (cached; not timed here for the 5-hour corpus).
 """
 
@@ -84,7 +84,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from generator.conditioning import (
+from generator.model.conditioning import (
     DEFAULT_ENCODER,
     MusicCondition,
     cache_dir_for,
@@ -93,13 +93,13 @@ from generator.conditioning import (
     feature_statistics,
     generator_config,
 )
-from generator.config import CONDITIONERS, GENERATOR_SIZES, GeneratorConfig
-from generator.denoiser import Denoiser
-from generator.diffusion import EMA, make_training_scheduler, random_frame_mask, training_step
-from generator.pipeline import DEFAULT_CHECKPOINT, checkpoint_paths, save_generator
-from motionbeat import contract
-from motionbeat.fileio import atomic_path
-from motionbeat.training import (
+from generator.model.config import CONDITIONERS, GENERATOR_SIZES, GeneratorConfig
+from generator.model.denoiser import Denoiser
+from generator.model.diffusion import EMA, make_training_scheduler, random_frame_mask, training_step
+from generator.sampling.pipeline import DEFAULT_CHECKPOINT, checkpoint_paths, save_generator
+from motionbeat.core import contract
+from motionbeat.core.fileio import atomic_path
+from motionbeat.core.training import (
     decay_param_groups,
     optimizer_tensors,
     restore_optimizer,
@@ -274,8 +274,8 @@ def centre_root(window: np.ndarray, valid: int | None = None) -> np.ndarray:
 
 def load_dances(corpus: str | os.PathLike, splits: Sequence[str]) -> dict[str, np.ndarray]:
     """(D, T, 151) contract frames of every dance of each song of ``splits``, by song id."""
-    from motionbeat.data.build import load_manifest
-    from motionbeat.dataset import motion_frames
+    from motionbeat.datasets.corpus import motion_frames
+    from motionbeat.datasets.manifest import load_manifest
 
     corpus = Path(corpus)
     out = {}
@@ -423,10 +423,10 @@ def train(
     """Train a generator on ``corpus_dir`` (train split; val split for validation).
 
     Args:
-        corpus_dir: a corpus of ``motionbeat.data.build``.
+        corpus_dir: a corpus of ``motionbeat.choreography.build``.
         out: checkpoint stem: ``<out>.safetensors`` / ``.json`` at the end (EMA weights),
             training state and history beside it.
-        size: a :data:`generator.config.GENERATOR_SIZES` name.
+        size: a :data:`generator.model.config.GENERATOR_SIZES` name.
         conditioner: ``"motionbeat"`` (needs ``encoder``, default ``checkpoints/motionbeat``)
             or ``"librosa"``.
         steps: optimisation steps in total (counting those of a resumed run).
@@ -437,7 +437,7 @@ def train(
     from accelerate import Accelerator
     from tqdm import tqdm
 
-    from motionbeat.dataset import load_corpus_songs
+    from motionbeat.datasets.corpus import load_corpus_songs
 
     opts = options or TrainOptions()
     if steps < 1:
@@ -584,7 +584,7 @@ def train(
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m generator.train",
                                 description="Train the music-to-dance diffusion generator.")
-    p.add_argument("--corpus", required=True, type=Path, help="corpus folder (motionbeat.data.build)")
+    p.add_argument("--corpus", required=True, type=Path, help="corpus folder (motionbeat.choreography.build)")
     p.add_argument("--out", type=Path, default=Path(DEFAULT_CHECKPOINT),
                    help=f"checkpoint stem (default {DEFAULT_CHECKPOINT})")
     p.add_argument("--size", default="small", choices=sorted(GENERATOR_SIZES))
@@ -609,7 +609,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--steps and --batch-size must be positive")
     if not (a.corpus / "manifest.json").is_file():
         p.error(f"{a.corpus}: not a corpus (no manifest.json); build one with "
-                "`python -m motionbeat.data.build --out DIR`")
+                "`python -m motionbeat.choreography.build --out DIR`")
     opts = TrainOptions(batch_size=a.batch_size, lr=a.lr, schedule_steps=a.schedule_steps,
                         save_every=a.save_every,
                         mixed_precision=a.mixed_precision, threads=a.threads,

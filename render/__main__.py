@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from motionbeat import contract
-from motionbeat.motion import MotionFileError, load_motion
+from motionbeat.core import contract
+from motionbeat.core.motion import MotionFileError, load_motion
 from render.bodies import BODY_NAMES, SMPL_DIR_ENV, BodyError
 from render.export import EXPORT_SUFFIXES, UNIT_SCALE, ExportError, export_motion
 from render.scene import DEFAULT_SIZE, RenderError

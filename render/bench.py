@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from motionbeat import contract
-from motionbeat.fileio import atomic_path
-from motionbeat.motion import Motion
+from motionbeat.core import contract
+from motionbeat.core.fileio import atomic_path
+from motionbeat.core.motion import Motion
 
 LONG_SECONDS = 600.0
 """The memory benchmark's dance: ten minutes."""

@@ -7,7 +7,7 @@ Three bodies share one small protocol, :class:`Body`:
   than the SMPL skeleton's (measured by :func:`mannequin_foot_offset`, stated in
   ``docs/render.md``). The body corrects this by *retargeting its legs*: pelvis, spine root,
   hips, knees, ankles and toes are placed exactly on the SMPL skeleton of
-  :mod:`motionbeat.contract`, and the leg segments of the rest mesh are stretched to SMPL's bone
+  :mod:`motionbeat.core.contract`, and the leg segments of the rest mesh are stretched to SMPL's bone
   lengths (an affine map per bone, the same least-squares construction mannequin-x uses for its
   own shape changes). The upper body keeps the mannequin's proportions.
 * :class:`SMPLBody` - the SMPL mesh through ``smplx`` when the user has the licensed model
@@ -40,7 +40,7 @@ import scipy.sparse
 import torch
 import trimesh
 
-from motionbeat import contract, kinematics
+from motionbeat.core import contract, kinematics
 
 SMPL_DIR_ENV = "MOTIONBEAT_SMPL_DIR"
 """Environment variable naming a SMPL model file or a folder that holds one."""
@@ -248,7 +248,7 @@ def _chunked(pose_fn, poses: np.ndarray, trans: np.ndarray) -> PosedMesh:
 def smpl_world_transforms(poses: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """World rotations (T, 24, 3, 3) and positions (T, 24, 3) of the contract skeleton.
 
-    The positions equal :meth:`motionbeat.motion.Motion.joints`.
+    The positions equal :meth:`motionbeat.core.motion.Motion.joints`.
     """
     return world_transforms(
         rotation_matrices(poses), trans, contract.REST_OFFSETS, contract.PARENTS
@@ -746,7 +746,7 @@ def write_synthetic_smpl(
     shapedirs (V, 3, 10), posedirs (V, 3, 207), J_regressor (24, V), weights (V, 24),
     kintree_table (2, 24), f (F, 3).
     """
-    from motionbeat.fileio import atomic_path
+    from motionbeat.core.fileio import atomic_path
 
     rest = kinematics.rest_joints().astype(np.float64)
     verts, faces, weights = [], [], []

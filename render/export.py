@@ -2,7 +2,7 @@
 
 BVH (Biovision Hierarchy) conventions used here
 ------------------------------------------------
-* Skeleton: the 24 SMPL joints of :mod:`motionbeat.contract`, named as there, with the
+* Skeleton: the 24 SMPL joints of :mod:`motionbeat.core.contract`, named as there, with the
   neutral rest offsets. Leaf joints (head, toes, hands) end in an ``End Site``.
 * Axes: the project's own, **y up**, +z the way the rest pose faces, +x the body's left.
   BVH has no axis field; y-up is what BVH tools assume.
@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from motionbeat import contract
-from motionbeat.fileio import atomic_path
-from motionbeat.motion import Motion, MotionFileError
+from motionbeat.core import contract
+from motionbeat.core.fileio import atomic_path
+from motionbeat.core.motion import Motion, MotionFileError
 
 EULER_ORDER = "ZXY"
 """Rotation channel order (intrinsic): R = Rz @ Rx @ Ry."""

@@ -44,8 +44,8 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter1d
 
-from motionbeat import contract, kinematics
-from motionbeat.motion import Motion
+from motionbeat.core import contract, kinematics
+from motionbeat.core.motion import Motion
 from render.bodies import POSE_CHUNK_FRAMES, Body
 
 DEFAULT_SIZE = 512

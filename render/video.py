@@ -9,7 +9,7 @@ video is exactly as long as the dance. ``-movflags +faststart`` puts the index f
 browser can start playing before the download ends; ``yuv420p`` is what browsers decode.
 
 Every output is written to a temporary name beside the target and renamed on success
-(:func:`motionbeat.fileio.atomic_path`): a failure never leaves a half-written mp4. Paths go
+(:func:`motionbeat.core.fileio.atomic_path`): a failure never leaves a half-written mp4. Paths go
 to ffmpeg as ``file:`` URLs, so names with spaces, colons or non-ASCII letters are safe.
 
 Long dances render in parallel processes (:func:`render_video` ``workers``): the dance is cut
@@ -33,9 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from motionbeat import contract
-from motionbeat.fileio import atomic_path
-from motionbeat.motion import Motion, MotionFileError, load_motion
+from motionbeat.core import contract
+from motionbeat.core.fileio import atomic_path
+from motionbeat.core.motion import Motion, MotionFileError, load_motion
 from render.bodies import BODY_NAMES, Body, BodyError, make_body
 from render.export import publish_permissions
 from render.scene import DEFAULT_SIZE, MAX_SIZE, DanceScene, RenderError, plan_dance

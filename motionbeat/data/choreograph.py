@@ -1,53 +1,5 @@
-"""Dance to a song with the rule-based choreographer.
-
-    python -m motionbeat.data.choreograph song.wav --out dance.npz [--seed N] [--genre latin]
-
-The library function is :func:`motionbeat.data.choreographer.choreograph`; this module only
-parses arguments and writes the :class:`~motionbeat.motion.Motion` (``.npz``, or AIST++ ``.pkl``).
-"""
-
-from __future__ import annotations
-
-import argparse
-import sys
-from pathlib import Path
-
-from motionbeat.data.dance_genres import GENRES
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="python -m motionbeat.data.choreograph",
-        description="Choreograph a dance to a song (rule-based baseline).",
-    )
-    p.add_argument("song", type=Path, help="audio file (wav, flac, ogg, mp3, ...)")
-    p.add_argument("--out", type=Path, required=True, help="output motion, .npz or AIST++ .pkl")
-    p.add_argument("--seed", type=int, default=0, help="dancer and choreography seed (default 0)")
-    p.add_argument(
-        "--genre", choices=sorted(GENRES), default=None,
-        help="dance genre (default: judged from the music's tempo, meter, loudness and onsets)",
-    )
-    a = p.parse_args(argv)
-    if a.out.suffix not in (".npz", ".pkl"):
-        p.error("--out must end in .npz or .pkl")
-    if not a.song.is_file():
-        p.error(f"{a.song}: no such file")
-    from motionbeat.audio import AudioError
-    from motionbeat.data.choreographer import choreograph
-
-    try:
-        motion = choreograph(a.song, seed=a.seed, genre=a.genre)
-    except AudioError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    motion.save(a.out)
-    moves = motion.meta.get("moves", [])
-    print(
-        f"{a.out}: {motion.num_frames} frames ({motion.duration:.1f} s), {len(moves)} moves, "
-        f"{len(set(moves))} distinct"
-    )
-    return 0
-
+"""Old name of ``python -m motionbeat.choreography.choreograph``."""
+import runpy
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    runpy.run_module("motionbeat.choreography.choreograph", run_name="__main__", alter_sys=True)

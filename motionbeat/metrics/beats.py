@@ -37,7 +37,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from motionbeat import contract
+from motionbeat.core import contract
 
 REFERENCE_FPS: int = contract.AISTPP_FPS
 """Frame rate at which the references' frame counts below are defined."""

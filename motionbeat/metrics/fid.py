@@ -29,7 +29,7 @@ import numpy as np
 from scipy import linalg
 from scipy.spatial.distance import pdist
 
-from motionbeat import contract
+from motionbeat.core import contract
 from motionbeat.metrics.geometric import geometric_features
 from motionbeat.metrics.kinetic import FEATURE_FPS, kinetic_features, prepare_for_features
 

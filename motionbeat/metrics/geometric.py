@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from motionbeat import contract
+from motionbeat.core import contract
 
 API_TIME_PER_FRAME: float = 1.0 / 120
 """The API's ``time_per_frame`` default for the velocity relations (applied to 60-fps data)."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from motionbeat import contract
+from motionbeat.core import contract
 
 SLIDING_WINDOW: int = 2
 """Half-width of the averaging window in frames (AIST++ ``sliding_window=2`` at 60 fps)."""

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from motionbeat import contract
+from motionbeat.core import contract
 
 PFC_SCALE: float = 10_000.0
 """EDGE prints the mean over clips times 10000."""

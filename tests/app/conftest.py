@@ -36,7 +36,7 @@ from app_testing import (  # noqa: E402
 )
 
 from app.service import DanceService, Limits  # noqa: E402
-from generator.pipeline import write_untrained_checkpoint  # noqa: E402
+from generator.sampling.pipeline import write_untrained_checkpoint  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def _gradio_tmp():
 
 @pytest.fixture(scope="session")
 def checkpoint(tmp_path_factory) -> Path:
-    """Stem of a seeded random tiny generator (generator.pipeline.write_untrained_checkpoint)."""
+    """Stem of a seeded random tiny generator (generator.sampling.pipeline.write_untrained_checkpoint)."""
     return write_untrained_checkpoint(tmp_path_factory.mktemp("checkpoint") / "generator", size="tiny")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from app_testing import REPO, SONG_SECONDS
 
-from motionbeat.fileio import atomic_path
+from motionbeat.core.fileio import atomic_path
 
 CHROMIUM = Path("/usr/bin/chromium")
 """Debian's Chromium (scripts/setup.sh --dev); playwright's own browser download is not used."""

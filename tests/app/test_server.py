@@ -12,7 +12,7 @@ from app_testing import SERVER_MAX_SECONDS, SONG_SECONDS, check_playable_mp4, se
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from motionbeat.motion import load_motion
+from motionbeat.core.motion import load_motion
 from render.export import read_bvh
 
 API = "/generate"

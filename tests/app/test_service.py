@@ -25,7 +25,7 @@ from app.service import (
     safe_stem,
 )
 from motionbeat.audio import EmptyAudioError, SilentAudioError, UndecodableAudioError
-from motionbeat.motion import load_motion
+from motionbeat.core.motion import load_motion
 from render.bodies import SMPL_DIR_ENV, write_synthetic_smpl
 
 BODIES = ("mannequin", "skeleton")
@@ -170,7 +170,7 @@ def test_one_request_through_the_library(checkpoint, songs, tmp_path):
 
 def test_beat_figure_marks_both_beat_kinds(checkpoint, songs):
     from motionbeat.audio import analyse_rhythm, load_audio
-    from motionbeat.motion import Motion
+    from motionbeat.core.motion import Motion
 
     audio = load_audio(songs["good"])
     rhythm = analyse_rhythm(audio)

@@ -8,8 +8,8 @@ import pytest
 import soundfile
 
 from motionbeat import audio as A
-from motionbeat.bench_audio import click_track
-from motionbeat.contract import FPS, FRAME_DIM
+from motionbeat.audio.bench import click_track
+from motionbeat.core.contract import FPS, FRAME_DIM
 
 SR = A.SAMPLE_RATE
 

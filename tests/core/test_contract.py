@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from motionbeat import contract
+from motionbeat.core import contract
 
 
 def test_skeleton_tables_agree():

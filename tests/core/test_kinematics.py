@@ -1,4 +1,4 @@
-"""Golden tests for motionbeat.kinematics: rest skeleton, rotation round trips, FK, axes, resampling."""
+"""Golden tests for motionbeat.core.kinematics: rest skeleton, rotation round trips, FK, axes, resampling."""
 
 import math
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from motionbeat import contract
-from motionbeat import kinematics as K
+from motionbeat.core import contract
+from motionbeat.core import kinematics as K
 
 
 def _rest_by_hand() -> np.ndarray:

@@ -6,9 +6,9 @@ import pickle
 import numpy as np
 import pytest
 
-from motionbeat import contract
-from motionbeat.fileio import UnsafePickleError, atomic_path, load_arrays_pickle
-from motionbeat.motion import Motion, MotionFileError, load_motion
+from motionbeat.core import contract
+from motionbeat.core.fileio import UnsafePickleError, atomic_path, load_arrays_pickle
+from motionbeat.core.motion import Motion, MotionFileError, load_motion
 
 
 def _motion(frames: int = 20, fps: float = contract.FPS, seed: int = 0) -> Motion:

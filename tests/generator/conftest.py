@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from generator.config import config_for
-from generator.denoiser import Denoiser
+from generator.model.config import config_for
+from generator.model.denoiser import Denoiser
 
 MUSIC_DIM = 8
 """Width of the toy music features in these tests."""
@@ -94,15 +94,15 @@ def click_tracks(tmp_path_factory):
 @pytest.fixture(scope="session")
 def untrained_checkpoint(tmp_path_factory):
     """Stem of a seeded untrained tiny generator on librosa features."""
-    from generator.pipeline import write_untrained_checkpoint
+    from generator.sampling.pipeline import write_untrained_checkpoint
 
     return write_untrained_checkpoint(tmp_path_factory.mktemp("gen") / "tiny", seed=0)
 
 
 @pytest.fixture(scope="session")
 def toy_corpus(tmp_path_factory):
-    """A tiny corpus (motionbeat.dataset.write_toy_corpus): 3 train songs, 1 val, 8 s each."""
-    from motionbeat.dataset import write_toy_corpus
+    """A tiny corpus (motionbeat.datasets.corpus.write_toy_corpus): 3 train songs, 1 val, 8 s each."""
+    from motionbeat.datasets.corpus import write_toy_corpus
 
     root = tmp_path_factory.mktemp("toy")
     write_toy_corpus(root, ("train", "train", "train", "val"), seconds=8.0)
@@ -112,8 +112,8 @@ def toy_corpus(tmp_path_factory):
 @pytest.fixture(scope="session")
 def encoder_checkpoint(tmp_path_factory):
     """Stem of a seeded untrained tiny MotionBeat encoder."""
-    from motionbeat.config import config_for as encoder_config
-    from motionbeat.model import MotionBeat, save_checkpoint
+    from motionbeat.encoder.config import config_for as encoder_config
+    from motionbeat.encoder.model import MotionBeat, save_checkpoint
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)

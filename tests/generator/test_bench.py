@@ -9,11 +9,11 @@ import soundfile as sf
 import torch
 
 from generator import bench
-from generator.pipeline import write_untrained_checkpoint
+from generator.sampling.pipeline import write_untrained_checkpoint
 from motionbeat import audio as au
-from motionbeat import contract
-from motionbeat.config import config_for as encoder_config_for
-from motionbeat.model import MotionBeat, save_checkpoint
+from motionbeat.core import contract
+from motionbeat.encoder.config import config_for as encoder_config_for
+from motionbeat.encoder.model import MotionBeat, save_checkpoint
 
 SECONDS = 5.0
 

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from generator import conditioning as cd
-from generator.config import LIBROSA_FEATURE_DIM
-from generator.pipeline import DanceGenerator, GeneratorCheckpointError, write_untrained_checkpoint
+from generator.model import conditioning as cd
+from generator.model.config import LIBROSA_FEATURE_DIM
+from generator.sampling.pipeline import DanceGenerator, GeneratorCheckpointError, write_untrained_checkpoint
 from motionbeat import audio as au
-from motionbeat import contract
-from motionbeat.dataset import load_corpus_songs
-from motionbeat.encode import file_hash
+from motionbeat.core import contract
+from motionbeat.datasets.corpus import load_corpus_songs
+from motionbeat.encoder.encode import file_hash
 
 BEAT_FRAMES = 15
 """Frames per beat of the 120 BPM click tracks at 30 fps."""

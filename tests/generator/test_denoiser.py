@@ -2,8 +2,8 @@
 
 import torch
 
-from generator.denoiser import Denoiser
-from motionbeat import contract
+from generator.model.denoiser import Denoiser
+from motionbeat.core import contract
 
 W = contract.WINDOW_FRAMES
 D = contract.FRAME_DIM

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from generator import diffusion
-from generator.denoiser import Denoiser
-from motionbeat import contract, kinematics
+from generator.model import diffusion
+from generator.model.denoiser import Denoiser
+from motionbeat.core import contract, kinematics
 
 W = contract.WINDOW_FRAMES
 D = contract.FRAME_DIM

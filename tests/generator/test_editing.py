@@ -3,8 +3,9 @@
 import pytest
 import torch
 
-from generator import diffusion, editing
-from motionbeat import contract, kinematics
+from generator.model import diffusion
+from generator.sampling import editing
+from motionbeat.core import contract, kinematics
 
 D = contract.FRAME_DIM
 

@@ -10,12 +10,12 @@ import pytest
 import torch
 
 from generator import evaluate as ev
-from generator.pipeline import write_untrained_checkpoint
-from motionbeat import contract
-from motionbeat.config import config_for as encoder_config_for
-from motionbeat.dataset import write_toy_corpus
-from motionbeat.model import MotionBeat, save_checkpoint
-from motionbeat.scoring import distribution_scores
+from generator.sampling.pipeline import write_untrained_checkpoint
+from motionbeat.core import contract
+from motionbeat.datasets.corpus import write_toy_corpus
+from motionbeat.encoder.config import config_for as encoder_config_for
+from motionbeat.encoder.model import MotionBeat, save_checkpoint
+from motionbeat.metrics.scoring import distribution_scores
 
 SECONDS = 6.0
 """Scored span: shorter than the 8 s toy songs, so the cut is exercised."""
@@ -124,7 +124,7 @@ def test_ground_truth_is_cut_to_the_span(held_out):
 
 
 def test_feature_protocol_matches_scoring(held_out):
-    """FID / Div here equal motionbeat.scoring.distribution_scores on the same dances."""
+    """FID / Div here equal motionbeat.metrics.scoring.distribution_scores on the same dances."""
     gen = held_out[0].dances + held_out[1].dances[:1]
     ref = held_out[1].dances + held_out[0].dances[:1]
     kin, geo = ev.motion_features(gen)

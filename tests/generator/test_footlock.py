@@ -4,16 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from generator.footlock import (
+from generator.cleanup.footlock import (
     clean_feet,
     coast_unsupported,
     lock_planted_feet,
     pin_offsets,
     pin_planted_feet,
 )
-from generator.leg_ik import LEGS
-from motionbeat import contract
-from motionbeat.kinematics import axis_angle_to_matrix, forward_kinematics
+from generator.cleanup.leg_ik import LEGS
+from motionbeat.core import contract
+from motionbeat.core.kinematics import axis_angle_to_matrix, forward_kinematics
 
 T = 20
 

@@ -4,9 +4,9 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from generator.config import GENERATOR_SIZES, LIBROSA_FEATURE_DIM, GeneratorConfig, config_for
-from generator.denoiser import Denoiser
-from motionbeat import contract
+from generator.model.config import GENERATOR_SIZES, LIBROSA_FEATURE_DIM, GeneratorConfig, config_for
+from generator.model.denoiser import Denoiser
+from motionbeat.core import contract
 
 
 def test_registry_has_the_sizes_growing():
@@ -75,7 +75,7 @@ def test_json_written_before_the_conditioner_fields_still_loads(tiny_config):
 
 
 def test_checkpoint_round_trip_through_the_pipeline(tmp_path, tiny_model):
-    from generator.pipeline import load_denoiser, save_generator
+    from generator.sampling.pipeline import load_denoiser, save_generator
 
     torch.manual_seed(1)
     tiny_model.set_normalization(torch.rand(contract.FRAME_DIM), torch.rand(contract.FRAME_DIM) + 0.5)

@@ -2,9 +2,9 @@
 
 import torch
 
-from generator.config import config_for
-from generator.denoiser import rest_frame_mean
-from generator.losses import (
+from generator.model.config import config_for
+from generator.model.denoiser import rest_frame_mean
+from generator.model.losses import (
     diffusion_losses,
     fk_loss,
     foot_skate_loss,
@@ -12,7 +12,7 @@ from generator.losses import (
     reconstruction_loss,
     velocity_loss,
 )
-from motionbeat import contract, kinematics
+from motionbeat.core import contract, kinematics
 
 T = 20
 

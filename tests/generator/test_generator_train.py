@@ -9,8 +9,8 @@ import torch
 from safetensors.torch import load_file
 
 from generator import train as tr
-from generator.pipeline import DanceGenerator, checkpoint_paths
-from motionbeat import contract
+from generator.sampling.pipeline import DanceGenerator, checkpoint_paths
+from motionbeat.core import contract
 
 FAST = tr.TrainOptions(batch_size=4, val_windows=4, warmup_steps=1, progress=False, threads=1)
 

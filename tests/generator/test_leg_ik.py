@@ -3,9 +3,13 @@
 import numpy as np
 import torch
 
-from generator.leg_ik import LEGS, rotation_between, solve_leg
-from motionbeat import contract
-from motionbeat.kinematics import axis_angle_to_matrix, forward_kinematics, forward_kinematics_with_rotations
+from generator.cleanup.leg_ik import LEGS, rotation_between, solve_leg
+from motionbeat.core import contract
+from motionbeat.core.kinematics import (
+    axis_angle_to_matrix,
+    forward_kinematics,
+    forward_kinematics_with_rotations,
+)
 
 
 def pose_state(poses, trans):

@@ -3,9 +3,10 @@
 import pytest
 import torch
 
-from generator import diffusion, longform
-from generator.denoiser import Condition, Denoiser
-from motionbeat import contract
+from generator.model import diffusion
+from generator.model.denoiser import Condition, Denoiser
+from generator.sampling import longform
+from motionbeat.core import contract
 
 W = contract.WINDOW_FRAMES
 D = contract.FRAME_DIM

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from generator import pipeline
-from generator.leg_ik import LEGS
-from generator.pipeline import DanceGenerator, GeneratorCheckpointError
+from generator.cleanup.leg_ik import LEGS
+from generator.sampling import pipeline
+from generator.sampling.pipeline import DanceGenerator, GeneratorCheckpointError
 from motionbeat import audio as au
-from motionbeat import contract
-from motionbeat.encode import file_hash
-from motionbeat.motion import Motion, load_motion
+from motionbeat.core import contract
+from motionbeat.core.motion import Motion, load_motion
+from motionbeat.encoder.encode import file_hash
 
 FAST = {"steps": 2}
 """Two denoising steps: the tests check plumbing, not dance quality."""
@@ -206,7 +206,7 @@ def test_song_with_no_clear_beat(gen, tmp_path):
 def test_foot_lock_changes_only_the_root_and_legs(gen, click_tracks):
     raw = gen.generate(click_tracks["short"], foot_lock=False, **FAST)
     locked = gen.generate(click_tracks["short"], **FAST)
-    changed = [0] + [j for leg in LEGS for j in leg]  # root (turn snaps, generator.turns) and legs
+    changed = [0] + [j for leg in LEGS for j in leg]  # root (turn snaps, generator.cleanup.turns) and legs
     others = [j for j in range(contract.NUM_JOINTS) if j not in changed]
     np.testing.assert_array_equal(raw.poses[:, others], locked.poses[:, others])
     np.testing.assert_allclose(raw.trans[:, contract.UP_AXIS], locked.trans[:, contract.UP_AXIS])

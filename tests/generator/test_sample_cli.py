@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from generator import sample
-from motionbeat import contract
-from motionbeat.motion import load_motion
+from motionbeat.core import contract
+from motionbeat.core.motion import load_motion
 
 
 def run(args, capsys):

@@ -5,7 +5,7 @@ import math
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from generator.turns import MAX_TURN_PER_FRAME, smooth_turn_snaps, snap_windows
+from generator.cleanup.turns import MAX_TURN_PER_FRAME, smooth_turn_snaps, snap_windows
 
 
 def yaw_rotvecs(yaw: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import pytest
 from scipy.ndimage import gaussian_filter
 from scipy.signal import argrelextrema
 
-from motionbeat import contract
+from motionbeat.core import contract
 from motionbeat.metrics import (
     bas,
     bas_motion,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from motionbeat import contract
+from motionbeat.core import contract
 from motionbeat.metrics import (
     geometric_features,
     kinetic_features,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from motionbeat import contract
+from motionbeat.core import contract
 from motionbeat.metrics import diversity, fid, fid_div_scores, normalize
 
 # Mean 0 and population std 1 per column; unbiased covariance (4/3) I.

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from motionbeat import contract
+from motionbeat.core import contract
 from motionbeat.metrics import pfc, pfc_batch, pfc_per_frame
 
 ROOT = contract.JOINT_INDEX["Pelvis"]

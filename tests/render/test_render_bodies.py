@@ -7,8 +7,8 @@ import pickle
 import numpy as np
 import pytest
 
-from motionbeat import contract
-from motionbeat.motion import Motion
+from motionbeat.core import contract
+from motionbeat.core.motion import Motion
 from render import bodies
 from render.bodies import BodyError, MannequinBody, SkeletonBody, SMPLBody
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motionbeat import contract
-from motionbeat.motion import Motion, load_motion
+from motionbeat.core import contract
+from motionbeat.core.motion import Motion, load_motion
 from render import export
 from render.export import ExportError
 
@@ -71,8 +71,7 @@ def test_rest_pose_bvh_positions_are_the_rest_skeleton(tmp_path):
     zero = Motion(np.zeros((1, contract.NUM_JOINTS, 3)), np.zeros((1, 3)))
     bvh = export.read_bvh(export.write_bvh(zero, tmp_path / "rest.bvh"))
     index = [bvh.names.index(n) for n in contract.JOINT_NAMES]
-    from motionbeat import kinematics
-
+    from motionbeat.core import kinematics
     np.testing.assert_allclose(
         export.bvh_joint_positions(bvh)[0, index], kinematics.rest_joints(), atol=1e-5
     )

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from motionbeat import contract
+from motionbeat.core import contract
 from render import bench, scene
 from render.bodies import MannequinBody, SkeletonBody
 from render.scene import DanceScene, RenderError

@@ -7,7 +7,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from motionbeat.motion import Motion
+from motionbeat.core.motion import Motion
 from render import bench, bodies, video
 from render.__main__ import main as cli_main
 from render.scene import RenderError

@@ -1,0 +1,1 @@
+"""The generator's model: config, denoiser, diffusion wrapper, domain losses, music conditioning."""

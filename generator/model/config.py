@@ -1,0 +1,203 @@
+"""Configuration of the dance generator: one frozen dataclass, a size registry, JSON I/O.
+
+Everything a checkpoint needs to rebuild its denoiser and its diffusion process lives in
+:class:`GeneratorConfig`; ``<name>.json`` next to ``<name>.safetensors`` holds it. Defaults follow
+EDGE (Tseng et al., "EDGE: Editable Dance Generation From Music", CVPR 2023): 5 s windows at
+30 fps, cosine schedule over 1000 steps, clean-sample prediction, condition dropout 0.25,
+guidance weight 2, loss weights 0.636 / 2.964 / 0.646 / 10.942, EMA 0.9999.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from motionbeat.audio import N_MELS
+from motionbeat.core import contract
+
+CONFIG_FORMAT_VERSION: int = 1
+"""Version written into every config JSON; :func:`GeneratorConfig.from_json` refuses newer."""
+
+SAMPLERS: tuple[str, ...] = ("ddim", "dpm++")
+"""Sampling schedulers known to :func:`generator.model.diffusion.make_sampling_scheduler`."""
+
+CONDITIONERS: tuple[str, ...] = ("motionbeat", "librosa")
+"""Music conditioners known to :mod:`generator.model.conditioning`: frozen MotionBeat features, or the
+plain front-end features (log-mel + onset), both with the same beat / bar phase."""
+
+LIBROSA_FEATURE_DIM: int = N_MELS + 1
+"""Width of the ``"librosa"`` conditioner's features: the log-mel bands and the onset strength."""
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """Denoiser shape, diffusion process, losses and sampling defaults.
+
+    Attributes:
+        frame_dim: width of one motion frame (the contract's 151-wide layout).
+        window_frames: frames per training / sampling window (5 s at 30 fps).
+        music_dim: width C_music of the per-frame music features (any encoder).
+        phase_dim: per-frame phase channels (beat phase, bar phase), each in [0, 1).
+        patch_frames: consecutive frames merged into one transformer token (1 = a token per
+            frame). 2 halves the sequence the transformer sees (15 tokens/s); the linear
+            decoder still emits every frame. It must divide ``window_frames``.
+        d_model, num_layers, num_heads, ff_mult: transformer width, depth, heads, MLP ratio.
+        music_layers: transformer encoder layers over the music tokens (run once per sample).
+        dropout: dropout inside attention / MLP blocks while training.
+        cond_dropout: probability of replacing the music by the learned null condition while
+            training, for classifier-free guidance (EDGE: 0.25).
+        num_train_timesteps, beta_schedule: the diffusion process (diffusers names;
+            ``squaredcos_cap_v2`` is the cosine schedule of Nichol & Dhariwal 2021, EDGE's).
+        loss_*: weights of the reconstruction, velocity, forward-kinematics and foot-skate terms.
+        contact_threshold: predicted contact probability above which a foot counts as planted
+            in the foot-skate loss (EDGE: 0.95).
+        ema_decay: decay of the exponential moving average of the weights (EDGE: 0.9999).
+        sampler, sample_steps, guidance_weight: sampling defaults (guided output is
+            ``uncond + w * (cond - uncond)``; w = 1 is plain conditional sampling). 25 steps
+            and w = 2.5 were chosen on the corpus' validation songs with the 20000-step compact
+            model: against 10 steps and w = 2 they raised BAS 0.338 -> 0.392 (ground truth
+            0.408) and Div_k 7.8 -> 11.2 (11.5) at about the same FID_k (64 -> 67); see
+            docs/generator.md.
+        overlap_frames: frames shared by consecutive windows in long-form sampling
+            (EDGE: half a window); at most half a window.
+        conditioner: the music features the model was trained on (:data:`CONDITIONERS`):
+            ``"motionbeat"`` (frozen encoder features, ``music_dim`` = the encoder's width) or
+            ``"librosa"`` (log-mel + onset, ``music_dim`` = :data:`LIBROSA_FEATURE_DIM`).
+        encoder_checkpoint: for ``"motionbeat"``, the encoder's checkpoint stem relative to the
+            folder of the generator checkpoint (absolute when it lies elsewhere); "" otherwise.
+        encoder_hash: for ``"motionbeat"``, :func:`motionbeat.encoder.encode.file_hash` of the encoder's
+            weights, checked when the generator is loaded; "" otherwise.
+    """
+
+    frame_dim: int = contract.FRAME_DIM
+    window_frames: int = contract.WINDOW_FRAMES
+    music_dim: int = 256
+    phase_dim: int = 2
+    patch_frames: int = 1
+    d_model: int = 256
+    num_layers: int = 4
+    num_heads: int = 4
+    ff_mult: int = 4
+    music_layers: int = 1
+    dropout: float = 0.1
+    cond_dropout: float = 0.25
+    num_train_timesteps: int = 1000
+    beta_schedule: str = "squaredcos_cap_v2"
+    loss_recon: float = 0.636
+    loss_velocity: float = 2.964
+    loss_fk: float = 0.646
+    loss_foot: float = 10.942
+    contact_threshold: float = 0.95
+    ema_decay: float = 0.9999
+    sampler: str = "dpm++"
+    sample_steps: int = 25
+    guidance_weight: float = 2.5
+    overlap_frames: int = contract.WINDOW_FRAMES // 2
+    conditioner: str = "motionbeat"
+    encoder_checkpoint: str = ""
+    encoder_hash: str = ""
+
+    def __post_init__(self):
+        if self.d_model % self.num_heads:
+            raise ValueError(
+                f"d_model {self.d_model} is not divisible by num_heads {self.num_heads}"
+            )
+        if self.window_frames % self.patch_frames:
+            raise ValueError(
+                f"patch_frames {self.patch_frames} must divide window_frames {self.window_frames}"
+            )
+        if not 0 <= self.overlap_frames <= self.window_frames // 2:
+            raise ValueError(
+                f"overlap_frames must be in [0, window_frames // 2], got {self.overlap_frames}"
+            )
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+        if not 0.0 <= self.cond_dropout < 1.0:
+            raise ValueError(f"cond_dropout must be in [0, 1), got {self.cond_dropout}")
+        if self.conditioner not in CONDITIONERS:
+            raise ValueError(
+                f"conditioner must be one of {CONDITIONERS}, got {self.conditioner!r}"
+            )
+        if self.conditioner == "librosa" and self.music_dim != LIBROSA_FEATURE_DIM:
+            raise ValueError(
+                f"the librosa conditioner gives {LIBROSA_FEATURE_DIM} features per frame; "
+                f"music_dim is {self.music_dim}"
+            )
+        if self.frame_dim != contract.FRAME_DIM:
+            raise ValueError(
+                f"frame_dim must be the contract's {contract.FRAME_DIM}, got {self.frame_dim}"
+            )
+
+    @property
+    def head_dim(self) -> int:
+        return self.d_model // self.num_heads
+
+    @property
+    def loss_weights(self) -> dict[str, float]:
+        """Weights of the loss terms by name (the keys of ``losses.diffusion_losses``)."""
+        return {
+            "recon": self.loss_recon,
+            "velocity": self.loss_velocity,
+            "fk": self.loss_fk,
+            "foot": self.loss_foot,
+        }
+
+    # ------------------------------------------------------------------------- JSON
+    def to_dict(self) -> dict[str, Any]:
+        return {"format_version": CONFIG_FORMAT_VERSION, **asdict(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GeneratorConfig:
+        data = dict(data)
+        version = int(data.pop("format_version", CONFIG_FORMAT_VERSION))
+        if version > CONFIG_FORMAT_VERSION:
+            raise ValueError(
+                f"generator config version {version} is newer than this program's "
+                f"{CONFIG_FORMAT_VERSION}; update the project"
+            )
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown generator config keys: {unknown}")
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> GeneratorConfig:
+        return cls.from_dict(json.loads(text))
+
+
+GENERATOR_SIZES: dict[str, GeneratorConfig] = {
+    # Unit tests and smoke runs (0.34 M parameters).
+    "tiny": GeneratorConfig(d_model=64, num_layers=2, num_heads=4, ff_mult=2, patch_frames=2),
+    # The default (8.5 M). Long-form sampling runs steps x 2 (guidance) window calls per hop of
+    # 2.5 s (half overlap): 10 x 2 / 2.5 s = 8 window calls per second of music, so the budget of
+    # 0.1 s per second of music allows 12.5 ms per window call. Batched, a call measured 8 ms per
+    # window with tokens of 2 frames (15 tokens/s) against 13.5 ms with a token per frame (2
+    # cores, quiet machine): the budget holds only with patch_frames = 2.
+    "small": GeneratorConfig(d_model=256, num_layers=4, num_heads=4, ff_mult=4, patch_frames=2),
+    # The CPU training plan (4.8 M): ~0.38 s per step at batch 16 with 1 thread against ~0.62 s
+    # for "small" (quiet machine; 0.57 against 0.92 s with two other trainings running; table in
+    # generator/train.py), so ~4000 steps fit a 45-minute run with margin, and it samples ~1.6x
+    # faster than "small".
+    "compact": GeneratorConfig(d_model=192, num_layers=4, num_heads=4, ff_mult=4, patch_frames=2),
+    # EDGE's width and depth (d = 512, 8 layers, 8 heads, MLP 1024) at the frame rate (52 M);
+    # too slow for the CPU budget, for comparison and machines with more compute.
+    "base": GeneratorConfig(
+        d_model=512, num_layers=8, num_heads=8, ff_mult=2, music_layers=2, patch_frames=1
+    ),
+}
+"""Named sizes; ``config_for(name, **overrides)`` gives a variant."""
+
+
+def config_for(size: str = "small", **overrides: Any) -> GeneratorConfig:
+    """The registered config ``size`` with fields replaced by ``overrides``.
+
+    ``config_for("small", music_dim=C)`` is the usual call once the encoder's width is known.
+    """
+    if size not in GENERATOR_SIZES:
+        raise KeyError(f"unknown generator size {size!r}; choose from {sorted(GENERATOR_SIZES)}")
+    return replace(GENERATOR_SIZES[size], **overrides)

@@ -1,0 +1,27 @@
+"""Fixtures shared by the MotionBeat tests: one torch thread, a toy corpus."""
+
+import pytest
+import torch
+
+from motionbeat.datasets.corpus import write_toy_corpus
+
+TOY_SPLITS = ("train", "train", "train", "train", "val", "test")
+"""Songs of the toy corpus, by split: enough training songs for in-batch negatives."""
+TOY_SECONDS = 8.0
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: on a busy 2-core machine the many small ops run far faster."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """A toy corpus (``write_toy_corpus``) of six 8-second songs; a test module may override it."""
+    root = tmp_path_factory.mktemp("toy")
+    write_toy_corpus(root, TOY_SPLITS, seconds=TOY_SECONDS)
+    return root
