@@ -1,7 +1,9 @@
 """The web app: upload or record a song, get a dance video, its motion files and its scores.
 
-* :mod:`app.service` - the library: request checks, :class:`~app.service.DanceService` (one
-  generator loaded once; sample, render, export, score), limits and clean-up. No gradio.
+* :mod:`app.request` - what one request may ask for: limits, settings and their checks
+  (:class:`~app.request.InputError` says why not). No gradio.
+* :mod:`app.service` - the library: :class:`~app.service.DanceService` (one generator loaded
+  once; sample, render, export, score) and clean-up. No gradio.
 * :mod:`app.plot` - the beat plot (music beats vs motion beats).
 * :mod:`app.ui` - the Gradio page and its ``/generate`` API endpoint.
 * ``python -m app`` - the server (``app/__main__.py``); usage in ``docs/app.md``.

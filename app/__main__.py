@@ -7,17 +7,16 @@ import logging
 import signal
 from pathlib import Path
 
-from app.service import (
+from app.request import (
     DEFAULT_KEEP_MINUTES,
     DEFAULT_MAX_SECONDS,
     DEFAULT_MAX_UPLOAD_MB,
-    DEFAULT_VIDEO_SIZE,
     MIN_DANCE_SECONDS,
-    DanceService,
     Limits,
 )
+from app.service import DEFAULT_VIDEO_SIZE, DanceService
 from app.ui import DEFAULT_CONCURRENCY, DEFAULT_HOST, DEFAULT_PORT, launch
-from generator.sampling.pipeline import DEFAULT_CHECKPOINT, GeneratorCheckpointError
+from generator.sampling.checkpoint import DEFAULT_CHECKPOINT, GeneratorCheckpointError
 
 log = logging.getLogger("app")
 

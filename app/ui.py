@@ -17,16 +17,16 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 import gradio as gr  # noqa: E402
 import soundfile  # noqa: E402
 
-from app.service import (  # noqa: E402
+from app.request import (  # noqa: E402
     BYTES_PER_MB,
     MAX_GUIDANCE,
     MAX_SEED,
     MAX_STEPS,
     SUPPORTED_SUFFIXES,
-    DanceService,
     DanceSettings,
     InputError,
 )
+from app.service import DanceService  # noqa: E402
 from motionbeat.audio import AudioError  # noqa: E402
 from motionbeat.metrics.scoring import ScoringError  # noqa: E402
 

@@ -341,7 +341,7 @@ def write_markdown(result: dict, out: str | os.PathLike, command: str = "") -> t
 
 
 def main(argv: list[str] | None = None) -> int:
-    from generator.sampling.pipeline import DEFAULT_CHECKPOINT, GeneratorCheckpointError
+    from generator.sampling.checkpoint import DEFAULT_CHECKPOINT, GeneratorCheckpointError
 
     p = argparse.ArgumentParser(prog="python -m generator.bench", description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="generator checkpoint stem")

@@ -30,15 +30,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from generator.sampling.checkpoint import DEFAULT_CHECKPOINT, GeneratorCheckpointError
+from generator.sampling.constraints import KEYFRAME_EVERY_S, keep_joints_constraint, keyframe_constraint
 from generator.sampling.editing import JOINT_GROUPS
-from generator.sampling.pipeline import (
-    DEFAULT_CHECKPOINT,
-    KEYFRAME_EVERY_S,
-    DanceGenerator,
-    GeneratorCheckpointError,
-    keep_joints_constraint,
-    keyframe_constraint,
-)
+from generator.sampling.pipeline import DanceGenerator
 from motionbeat import audio as au
 from motionbeat.core.motion import Motion, MotionFileError, load_motion
 

@@ -41,8 +41,11 @@ from render.export import (
     read_bvh,
     write_bvh,
 )
-from render.scene import ANTIALIAS_MODES, CameraPath, DanceScene, RenderError, plan_camera
-from render.video import FrameEncoder, probe, render_frame_image, render_video
+from render.scene.camera import CameraPath, plan_camera
+from render.scene.errors import RenderError
+from render.scene.stage import ANTIALIAS_MODES, DanceScene
+from render.video.ffmpeg import FrameEncoder, probe
+from render.video.pipeline import render_frame_image, render_video
 
 __all__ = [
     "ANTIALIAS_MODES",

@@ -1,6 +1,6 @@
 """Command line: ``python -m render MOTION --audio song.wav --out dance.mp4``.
 
-A thin wrapper over :func:`render.video.render_video` and :func:`render.export.export_motion`.
+A thin wrapper over :func:`render.video.pipeline.render_video` and :func:`render.export.export_motion`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from motionbeat.core import contract
 from motionbeat.core.motion import MotionFileError, load_motion
 from render.bodies import BODY_NAMES, SMPL_DIR_ENV, BodyError
 from render.export import EXPORT_SUFFIXES, UNIT_SCALE, ExportError, export_motion
-from render.scene import DEFAULT_SIZE, RenderError
-from render.video import X264_CRF, render_video
+from render.scene.errors import RenderError
+from render.scene.stage import DEFAULT_SIZE
+from render.video.ffmpeg import X264_CRF
+from render.video.pipeline import render_video
 
 
 def read_beats(path: str | Path) -> list[float]:

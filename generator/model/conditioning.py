@@ -147,7 +147,7 @@ class LibrosaConditioner:
 
     @property
     def cache_key(self) -> str:
-        from motionbeat.datasets.corpus import frontend_version
+        from motionbeat.datasets.songs import frontend_version
 
         return f"librosa-{frontend_version(self.steps_per_beat)}-v{CACHE_FORMAT}"
 
@@ -173,7 +173,7 @@ class LibrosaConditioner:
         return self.from_features(features, rhythm)
 
     def condition_song(self, song) -> MusicCondition:
-        """A corpus :class:`~motionbeat.datasets.corpus.SongData` -> rows on its recorded beats."""
+        """A corpus :class:`~motionbeat.datasets.songs.SongData` -> rows on its recorded beats."""
         return self.from_features(song.frame_features(), song.rhythm(), song.tokens)
 
 
@@ -353,7 +353,7 @@ def feature_statistics(rows: Sequence[MusicCondition]) -> tuple[np.ndarray, np.n
 
 def cache_dir_for(corpus: str | os.PathLike, conditioner) -> Path:
     """``<corpus>/cache/generator-<cache_key>``."""
-    from motionbeat.datasets.corpus import CACHE_SUBDIR
+    from motionbeat.datasets.songs import CACHE_SUBDIR
 
     return Path(corpus) / CACHE_SUBDIR / f"{CACHE_PREFIX}{conditioner.cache_key}"
 
@@ -398,7 +398,7 @@ def condition_corpus(
     cache_dir: str | os.PathLike,
     progress: bool = False,
 ) -> dict[str, MusicCondition]:
-    """Rows of every corpus song (:class:`~motionbeat.datasets.corpus.SongData`) by song id, cached.
+    """Rows of every corpus song (:class:`~motionbeat.datasets.songs.SongData`) by song id, cached.
 
     A song whose cache file is missing, or was made from another song entry or conditioner,
     is conditioned again and written atomically; the others are read back.

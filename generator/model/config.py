@@ -181,7 +181,7 @@ GENERATOR_SIZES: dict[str, GeneratorConfig] = {
     "small": GeneratorConfig(d_model=256, num_layers=4, num_heads=4, ff_mult=4, patch_frames=2),
     # The CPU training plan (4.8 M): ~0.38 s per step at batch 16 with 1 thread against ~0.62 s
     # for "small" (quiet machine; 0.57 against 0.92 s with two other trainings running; table in
-    # generator/train.py), so ~4000 steps fit a 45-minute run with margin, and it samples ~1.6x
+    # generator/train/loop.py), so ~4000 steps fit a 45-minute run with margin, and it samples ~1.6x
     # faster than "small".
     "compact": GeneratorConfig(d_model=192, num_layers=4, num_heads=4, ff_mult=4, patch_frames=2),
     # EDGE's width and depth (d = 512, 8 layers, 8 heads, MLP 1024) at the frame rate (52 M);

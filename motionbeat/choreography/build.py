@@ -21,12 +21,12 @@ Determinism: the song list, each song's sheet, every dancer's style and choreogr
 from ``--seed`` alone (numpy SeedSequence keyed by the song's index and the dancer's index).
 The split is by song, never by clip: each song goes wholly to train, val or test. Resumable:
 songs whose record exists are skipped, so an interrupted build continues where it stopped.
+The song list, its seeds and splits are planned in :mod:`motionbeat.choreography.build_plan`.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import math
@@ -34,132 +34,26 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from motionbeat.choreography.build_plan import (
+    DEBIAN_DANCERS,
+    MAX_SONG_SECONDS,
+    MMA_DANCERS,
+    SongJob,
+    child_seed,
+    plan_jobs,
+    split_of,
+)
 from motionbeat.core import contract
 from motionbeat.core.fileio import atomic_path
 from motionbeat.datasets.manifest import MANIFEST, load_manifest
 
-log = logging.getLogger(__name__)
-
 DEFAULT_HOURS: float = 10.0
 """Dance hours of the default build."""
-SPLIT_FRACTIONS: dict[str, float] = {"test": 0.08, "val": 0.07}
-"""Share of songs in the held-out splits; the rest is train."""
-MMA_DANCERS: int = 2
-"""Dancers per synthesized song."""
-DEBIAN_DANCERS: int = 1
-"""Dancers per recorded song (there are fewer of them and their beats are estimated)."""
-DEBIAN_SHARE: float = 0.4
-"""At most this share of the dance hours comes from recorded Debian music."""
-MAX_SONG_SECONDS: float = 240.0
-"""Recorded tracks are cut to their first four minutes."""
 FORMAT_VERSION: int = 1
-
-
-@dataclass(frozen=True)
-class SongJob:
-    """One song to build: where its music comes from and how many dancers it gets."""
-
-    index: int
-    song_id: str
-    source: str  # "mma" | "debian"
-    dancers: int
-    seed: int
-    est_seconds: float
-    sheet: object | None = None  # music_mma.SongSheet
-    track: object | None = None  # music_debian.DebianTrack
-
-
-def _child_seed(seed: int, *keys: int) -> int:
-    return int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0])
-
-
-def split_of(song_id: str, seed: int) -> str:
-    """train / val / test from a hash of the song id and the seed (stable, by song)."""
-    h = int(hashlib.sha256(f"{seed}:{song_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    if h < SPLIT_FRACTIONS["test"]:
-        return "test"
-    if h < SPLIT_FRACTIONS["test"] + SPLIT_FRACTIONS["val"]:
-        return "val"
-    return "train"
-
-
-def plan_jobs(
-    hours: float,
-    seed: int,
-    sources: tuple[str, ...],
-    cache: Path | None,
-    song_bars: int | None = None,
-    mma_dancers: int = MMA_DANCERS,
-    debian_dancers: int = DEBIAN_DANCERS,
-) -> tuple[list[SongJob], dict]:
-    """The deterministic song list reaching ``hours`` of dance.
-
-    Debian tracks (shuffled by the seed) take up to DEBIAN_SHARE of the hours; mma songs fill
-    the rest. Each synthesized song is danced by ``mma_dancers`` dancers, each recorded one by
-    ``debian_dancers``. Returns the jobs and notes (e.g. why Debian music was left out).
-    """
-    from motionbeat.music import mma as music_mma
-    notes: dict = {}
-    target = hours * 3600.0
-    jobs: list[SongJob] = []
-    total = 0.0
-    if "debian" in sources:
-        from motionbeat.music import debian as music_debian
-        try:
-            tracks = music_debian.fetch_tracks(cache or Path("debian-cache"))
-        except music_debian.DebianFetchError as err:
-            log.warning("Debian music unavailable, building from mma only: %s", err)
-            notes["debian_error"] = str(err)
-            tracks = []
-        order = np.random.default_rng(_child_seed(seed, 1)).permutation(len(tracks))
-        share = target * (DEBIAN_SHARE if "mma" in sources else 1.0)
-        for i in order:
-            tr = tracks[int(i)]
-            secs = min(tr.duration, MAX_SONG_SECONDS) * debian_dancers
-            if total + secs > share:
-                continue
-            jobs.append(
-                SongJob(
-                    len(jobs),
-                    tr.track_id,
-                    "debian",
-                    debian_dancers,
-                    _child_seed(seed, 2, len(jobs)),
-                    secs,
-                    track=tr,
-                )
-            )
-            total += secs
-    if "mma" in sources:
-        styles = music_mma.discover_grooves()
-        k = 0
-        while total < target:
-            song_seed = _child_seed(seed, 3, k)
-            sheet = music_mma.random_sheet(
-                f"mma-{seed}-{k:05d}", song_seed, styles, max_bars=song_bars
-            )
-            secs = sheet.music_duration * mma_dancers
-            jobs.append(
-                SongJob(
-                    len(jobs),
-                    sheet.song_id,
-                    "mma",
-                    mma_dancers,
-                    _child_seed(seed, 4, k),
-                    secs,
-                    sheet=sheet,
-                )
-            )
-            total += secs
-            k += 1
-    # interleave sources so a partial build is a fair sample
-    jobs.sort(key=lambda j: _child_seed(seed, 5, j.index))
-    return jobs, notes
 
 
 def _rhythm_from_beats(beats: np.ndarray, bpb: int, duration: float):
@@ -184,8 +78,9 @@ def build_song(job: SongJob, out: Path, soundfont: str | None = None) -> dict:
 
     from motionbeat import audio as au
     from motionbeat.choreography import choreographer as ch
-    from motionbeat.music import mma as music_mma
     from motionbeat.music.groove_families import groove_family
+    from motionbeat.music.mma.library import find_soundfont
+    from motionbeat.music.mma.render import render_song
 
     audio_dir, shard_dir, song_dir = out / "audio", out / "shards", out / "songs"
     for d in (audio_dir, shard_dir, song_dir):
@@ -194,7 +89,7 @@ def build_song(job: SongJob, out: Path, soundfont: str | None = None) -> dict:
     work = out / ".work"
     if job.source == "mma":
         sheet = job.sheet
-        rendered = music_mma.render_song(sheet, work, soundfont)
+        rendered = render_song(sheet, work, soundfont)
         audio = au.load_audio(rendered.wav)
         rendered.wav.unlink(missing_ok=True)
         beats = rendered.beat_times[rendered.beat_times < audio.duration]
@@ -221,7 +116,7 @@ def build_song(job: SongJob, out: Path, soundfont: str | None = None) -> dict:
                 }
                 for s, t in zip(sheet.sections, sections, strict=True)
             ],
-            soundfont=Path(music_mma.find_soundfont(soundfont)).name,
+            soundfont=Path(find_soundfont(soundfont)).name,
             beats_exact=True,
         )
     else:
@@ -261,7 +156,7 @@ def build_song(job: SongJob, out: Path, soundfont: str | None = None) -> dict:
         sf.write(tmp, audio.samples, audio.sr, format="FLAC")
     dances, poses, trans, contacts = [], [], [], []
     for d in range(job.dancers):
-        dseed = _child_seed(job.seed, d)
+        dseed = child_seed(job.seed, d)
         dance = ch.choreograph_info(info, seed=dseed, source_song=audio_rel)
         m = dance.motion
         poses.append(m.poses)

@@ -8,10 +8,8 @@ Div_k and Div_g computed with :mod:`motionbeat.metrics` on 5 s clips at 30 fps, 
 AIST++ ground-truth values (``shared/reference/metrics.md``; the Div values are Bailando's
 table, Siyao et al., CVPR 2022). Images go to ``img/`` beside the output file.
 
-Protocol notes: clips are non-overlapping :data:`contract.WINDOW_SECONDS` windows, at most
-``--clips-per-dance`` per dance, sampled evenly; music beats are the manifest's (exact for
-synthesized songs, ``motionbeat.audio.analyse_rhythm`` for recorded ones). Div normalises
-the features by the corpus's own mean and std (there is no external reference pool here).
+Measurements are in :mod:`motionbeat.choreography.corpus_metrics` (with the clip protocol),
+pictures in :mod:`motionbeat.choreography.report_figures`; this module writes the page.
 """
 
 from __future__ import annotations
@@ -25,6 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
+from motionbeat.choreography.corpus_metrics import (
+    CLIPS_PER_DANCE,
+    LANDING_TOLERANCE_S,
+    MAX_CLIPS,
+    clip_metrics,
+    corpus_clips,
+    slide_and_floor,
+)
+from motionbeat.choreography.report_figures import STILL_SPAN_S, bar_chart, stills
 from motionbeat.core import contract
 
 AISTPP_GT: dict[str, tuple[float, str]] = {
@@ -34,214 +41,8 @@ AISTPP_GT: dict[str, tuple[float, str]] = {
     "div_g": (7.45, "Bailando (CVPR 2022) Table 1, AIST++ ground truth"),
 }
 """AIST++ ground truth: value and source."""
-LANDING_TOLERANCE_S: float = 0.05
-"""A touch-down within this of a beat or half-beat counts as on the beat (the BAS sigma)."""
 TEMPO_HIST_BPM: tuple[int, int, int] = (60, 200, 10)
 """Tempo histogram bins: start, stop, width in BPM."""
-CLIPS_PER_DANCE: int = 4
-MAX_CLIPS: int = 400
-STILL_FRAMES: int = 8
-STILL_SPAN_S: float = 3.0
-CAMERA_AZIMUTH_DEG: float = 25.0
-CAMERA_ELEVATION_DEG: float = 12.0
-
-
-# ------------------------------------------------------------------------------ drawing
-
-
-def draw_skeleton(
-    ax, joints: np.ndarray, title: str = "", centre: np.ndarray | None = None
-) -> None:
-    """Stick figure of (24, 3) y-up joints on a matplotlib axis, seen from the front-right.
-
-    The camera looks at the dancer's front (+z) turned CAMERA_AZIMUTH_DEG about the vertical;
-    depth is drawn as a small vertical offset (an oblique projection) so the floor shows.
-    Left limbs blue, right limbs red.
-    """
-    a, e = np.radians(CAMERA_AZIMUTH_DEG), np.radians(CAMERA_ELEVATION_DEG)
-    centre = joints[0] if centre is None else centre
-
-    def project(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x = -(p[..., 0] * np.cos(a) - p[..., 2] * np.sin(a))
-        depth = p[..., 0] * np.sin(a) + p[..., 2] * np.cos(a)
-        return x, p[..., 1] + 0.3 * np.sin(e) * depth
-
-    for g in np.linspace(-1.0, 1.0, 5):
-        for seg in (((g, -1.0), (g, 1.0)), ((-1.0, g), (1.0, g))):
-            pts = np.array([[seg[0][0], 0.0, seg[0][1]], [seg[1][0], 0.0, seg[1][1]]]) + [
-                centre[0],
-                0,
-                centre[2],
-            ]
-            ax.plot(*project(pts), color="0.85", lw=0.6)
-    x, y = project(joints)
-    for c, parent in enumerate(contract.PARENTS):
-        if parent < 0:
-            continue
-        name = contract.JOINT_NAMES[c]
-        col = "tab:blue" if name.startswith("L_") else "tab:red" if name.startswith("R_") else "0.2"
-        ax.plot([x[c], x[parent]], [y[c], y[parent]], color=col, lw=2.2, solid_capstyle="round")
-    head = contract.JOINT_INDEX["Head"]
-    ax.scatter([x[head]], [y[head] + 0.05], s=110, color="0.2")
-    cx, _ = project(centre)
-    ax.set_xlim(cx - 0.8, cx + 0.8)
-    ax.set_ylim(-0.3, 1.95)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    ax.set_title(title, fontsize=8)
-
-
-def stills(joints: np.ndarray, fps: float, start_s: float, path: Path, title: str) -> Path:
-    """A row of STILL_FRAMES stick figures over STILL_SPAN_S seconds from ``start_s``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, STILL_FRAMES, figsize=(1.9 * STILL_FRAMES, 3.0))
-    for i, ax in enumerate(axes):
-        t = start_s + i * STILL_SPAN_S / STILL_FRAMES
-        f = min(int(round(t * fps)), len(joints) - 1)
-        draw_skeleton(ax, joints[f], f"{t:.2f} s")
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=70)
-    plt.close(fig)
-    return path
-
-
-def _bar_chart(
-    counts: dict[str, float], path: Path, title: str, xlabel: str, rotate: bool = False
-) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.18 * len(counts) + 2), 3.2))
-    ax.bar(range(len(counts)), list(counts.values()), color="tab:blue")
-    ax.set_xticks(range(len(counts)))
-    ax.set_xticklabels(
-        list(counts.keys()), rotation=90 if rotate else 0, fontsize=6 if rotate else 8
-    )
-    ax.set_title(title, fontsize=9)
-    ax.set_xlabel(xlabel, fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
-
-
-# ------------------------------------------------------------------------------ metrics
-
-
-def corpus_clips(
-    corpus: Path, clips_per_dance: int = CLIPS_PER_DANCE, max_clips: int = MAX_CLIPS, seed: int = 0
-) -> list[dict]:
-    """Evenly spaced 5 s clips of the corpus's dances with their joints and music beats."""
-    from motionbeat.datasets.manifest import iter_dances
-
-    n = contract.WINDOW_FRAMES
-    clips = []
-    for song, dance, motion in iter_dances(corpus):
-        if motion.num_frames < n:
-            continue
-        joints = motion.joints()  # (T, 24, 3)
-        beats = np.asarray(song["beat_times"], dtype=np.float64)
-        starts = np.linspace(
-            0, motion.num_frames - n, num=min(clips_per_dance, motion.num_frames // n)
-        )
-        for s in np.unique(starts.astype(int)):
-            t0 = s / motion.fps
-            clips.append(
-                {
-                    "joints": joints[s : s + n],
-                    "beats": beats[(beats >= t0) & (beats < t0 + n / motion.fps)] - t0,
-                    "source": song["source"],
-                    "split": song["split"],
-                    "dance_id": dance["dance_id"],
-                }
-            )
-    if len(clips) > max_clips:
-        keep = np.sort(
-            np.random.default_rng(seed).choice(len(clips), size=max_clips, replace=False)
-        )
-        clips = [clips[i] for i in keep]
-    return clips
-
-
-def clip_metrics(clips: list[dict], fps: float = contract.FPS) -> dict[str, float]:
-    """PFC, BAS, BAS_motion (means over clips) and Div_k, Div_g of a list of clips."""
-    from motionbeat import metrics
-
-    if not clips:
-        return {}
-    pfc = [metrics.pfc(c["joints"], fps) for c in clips]
-    bas, bas_m = [], []
-    for c in clips:
-        if len(c["beats"]) == 0:
-            continue
-        r = metrics.beat_alignment(c["joints"], fps, c["beats"])
-        bas.append(r["bas"])
-        bas_m.append(r["bas_motion"])
-    out = {
-        "n_clips": len(clips),
-        "pfc": float(np.mean(pfc)),
-        "pfc_median": float(np.median(pfc)),
-        "bas": float(np.nanmean(bas)) if bas else float("nan"),
-        "bas_motion": float(np.nanmean(bas_m)) if bas_m else float("nan"),
-    }
-    if len(clips) >= 2:
-        kin, geo = metrics.motion_features([c["joints"] for c in clips], fps)
-        out["div_k"] = metrics.diversity(kin, kin)
-        out["div_g"] = metrics.diversity(geo, geo)
-    return out
-
-
-def slide_and_floor(corpus: Path, max_dances: int = 50) -> dict[str, float]:
-    """Checks from the shards' contact labels: planted-toe speed and height, and how far each
-    touch-down lies from the nearest beat or half-beat of the song."""
-    from motionbeat.datasets.manifest import iter_dances
-
-    speeds, heights, landing_err, airborne, frames, done = [], [], [], 0, 0, 0
-    for song, dance, motion in iter_dances(corpus):
-        if done >= max_dances:
-            break
-        i = [d["dance_id"] for d in song["dances"]].index(dance["dance_id"])
-        with np.load(corpus / song["shard"], allow_pickle=False) as z:
-            planted = z["contacts"][i][:, :2] > 0.5  # (T, 2) left, right
-        toes = motion.joints()[:, [contract.L_TOE, contract.R_TOE]]  # (T, 2, 3)
-        step = np.linalg.norm(np.diff(toes, axis=0), axis=-1) * motion.fps  # (T-1, 2) m/s
-        speeds.append(step[planted[1:] & planted[:-1]])
-        heights.append(np.abs(toes[..., contract.UP_AXIS][planted]))
-        beats = np.asarray(song["beat_times"], dtype=np.float64)
-        if beats.size > 1:
-            grid = np.sort(np.r_[beats, beats[:-1] + np.diff(beats) / 2])  # beats and half-beats
-            land = np.nonzero(planted[1:] & ~planted[:-1])[0] + 1  # frames a foot touches down
-            t = land / motion.fps
-            t = t[(t > beats[0]) & (t < beats[-1])]
-            if t.size:
-                i = np.clip(np.searchsorted(grid, t), 1, len(grid) - 1)
-                landing_err.append(np.minimum(np.abs(t - grid[i - 1]), np.abs(grid[i] - t)))
-        airborne += int((~planted[:, 0] & ~planted[:, 1]).sum())
-        frames += len(planted)
-        done += 1
-    sp = np.concatenate(speeds) if speeds else np.zeros(1)
-    hi = np.concatenate(heights) if heights else np.zeros(1)
-    land_err = np.concatenate(landing_err) if landing_err else np.zeros(0)
-    return {
-        "planted_toe_speed_max": float(sp.max()),
-        "planted_toe_speed_mean": float(sp.mean()),
-        "planted_toe_height_max": float(hi.max()),
-        "airborne_share": airborne / max(frames, 1),
-        "dances_checked": done,
-        "landing_error_median_s": float(np.median(land_err)) if land_err.size else float("nan"),
-        "landings_within_50ms": float(np.mean(land_err < LANDING_TOLERANCE_S))
-        if land_err.size
-        else 0.0,
-    }
 
 
 # ------------------------------------------------------------------------------ report
@@ -324,7 +125,7 @@ def make_report(
     tempi = np.array([s["tempo_bpm"] for s in songs])
     edges = np.arange(*TEMPO_HIST_BPM)
     hist, _ = np.histogram(np.clip(tempi, edges[0], edges[-1] - 1), bins=edges)
-    tempo_png = _bar_chart(
+    tempo_png = bar_chart(
         {f"{a}": int(h) for a, h in zip(edges[:-1], hist, strict=True)},
         img / "corpus_tempo.png",
         "songs per tempo band (BPM, band start)",
@@ -339,7 +140,7 @@ def make_report(
         s["groove"]["style"] if isinstance(s["groove"], dict) else "recorded (Debian)"
         for s in songs
     )
-    groove_png = _bar_chart(
+    groove_png = bar_chart(
         dict(grooves.most_common()),
         img / "corpus_grooves.png",
         "songs per mma groove style",
@@ -354,7 +155,7 @@ def make_report(
                 lower[base] += n
                 if arm:
                     arms[arm] += n
-    usage_png = _bar_chart(
+    usage_png = bar_chart(
         dict(lower.most_common()),
         img / "corpus_moves.png",
         "move instances (body moves)",

@@ -1,7 +1,7 @@
 """Rhythm signals of motion frames (torch): the foot-strike pulse and whole-body kinetic energy.
 
-They are the motion side of the encoder's rhythm targets (``motionbeat.encoder.losses``) and
-are pooled onto beat tokens by the clip datasets (``motionbeat.datasets.corpus``).
+They are the motion side of the encoder's rhythm targets (``motionbeat.encoder.rhythm_alignment``) and
+are pooled onto beat tokens with the corpus songs (``motionbeat.datasets.songs``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,13 @@
 """The MotionBeat encoder: music and dance Transformers over beat-synchronous tokens.
 
-* :mod:`.config` - the frozen config and its size registry.
-* :mod:`.model` - the dual encoder (phase rotation, contact-guided attention, pooling).
-* :mod:`.losses`, :mod:`.softdtw` - Embodied Contrastive Loss and Structural Rhythm Alignment.
-* :mod:`.train`, :mod:`.evaluate` - training and the retrieval / probe evaluation.
+* :mod:`.config` - the frozen config and its size registry; :mod:`.ablations` - the ablations.
+* :mod:`.layers` - phase rotation, contact-guided attention, pooling, rhythm heads.
+* :mod:`.model` - the dual encoder assembled from them, and its checkpoint files.
+* :mod:`.losses` - the total objective, from :mod:`.contrastive` (Embodied Contrastive Loss)
+  and :mod:`.rhythm_alignment` (Structural Rhythm Alignment, on :mod:`.softdtw`).
+* :mod:`.train` - training, with :mod:`.batches` (songs, batches, the objective, clip
+  embeddings) and :mod:`.training_state` (resumable state and history files).
+* :mod:`.evaluate` - the retrieval / probe evaluation, with :mod:`.eval_retrieval`,
+  :mod:`.eval_probes` and :mod:`.eval_report`.
 * :mod:`.encode` - the frozen encoder as a library (per-frame music features) and its CLI.
 """

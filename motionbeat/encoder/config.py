@@ -42,14 +42,14 @@ class MotionBeatConfig:
         pooling: clip embedding by ``"attention"`` pooling (a learned score per token, masked
             softmax), masked ``"mean"``, or ``"timeline"``: attention pooling inside each of
             ``pool_segments`` equal spans of the clip, the span vectors concatenated in time
-            order and mixed by a linear map (``motionbeat.encoder.model.TokenPooling``).
+            order and mixed by a linear map (``motionbeat.encoder.layers.TokenPooling``).
         pool_segments: spans of ``"timeline"`` pooling (8: one per beat of the K = 8 clip).
 
     Token grid
         steps_per_beat (S), beats_per_clip (K): a clip is K beats of S sub-beat tokens each.
         beats_per_bar: meter assumed for bar-phase histograms (4/4 dominates AIST++ and pop).
 
-    Bar-equivariant phase rotation (see ``motionbeat.encoder.model.RotaryTable``)
+    Bar-equivariant phase rotation (see ``motionbeat.encoder.layers.RotaryTable``)
         phase_harmonics: M; bar phase phi rotates channel pairs by m * 2 pi phi, m = 1..M.
             M = 4 = beats_per_bar makes the top harmonic the beat frequency of a 4/4 bar.
         beat_harmonics: harmonics of the beat phase, rotated the same way (our addition: beat
@@ -59,14 +59,14 @@ class MotionBeatConfig:
             attention also knows token order. 0.5 is our choice: half rhythm, half time.
         rope_base: RoPE base for the token-index pairs (Su et al., RoFormer 2021).
 
-    Contact-guided attention (motion encoder; see ``motionbeat.encoder.model.RhythmAttention``)
+    Contact-guided attention (motion encoder; see ``motionbeat.encoder.layers.RhythmAttention``)
         contact_eps: eps in alpha * log(p_contact + eps). 0.1 bounds the largest preference
             of a full-contact key over a no-contact key at (1.1 / 0.1)^alpha = 11x for
             alpha = 1, which keeps attention from collapsing onto contact tokens (the summary's
             "contact overfitting" failure).
         contact_alpha_init: initial alpha (> 0), learned per layer and head through softplus.
 
-    Embodied Contrastive Loss (``motionbeat.encoder.losses``)
+    Embodied Contrastive Loss (``motionbeat.encoder.contrastive``)
         temperature: initial InfoNCE temperature tau (0.07 as CLIP, Radford et al. 2021).
         learn_temperature: learn log(1/tau) as CLIP does; clamped so tau >= min_temperature.
         min_temperature: 0.01, CLIP's clamp of the logit scale at 100.

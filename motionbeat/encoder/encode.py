@@ -293,13 +293,13 @@ def encode_corpus(
     """Encode every song of a corpus to ``<out_dir>/<song_id>.npz`` (:class:`EncodedMusic`).
 
     Uses each song's recorded beats (those its dances were made on) and the song cache of
-    ``motionbeat.datasets.corpus`` (built on first use). Songs already encoded by the same model hash
+    ``motionbeat.datasets.songs`` (built on first use). Songs already encoded by the same model hash
     are skipped, so an interrupted run resumes. Writes ``<out_dir>/index.json`` (model hash,
     checkpoint, feature width, fps and one entry per song) and returns its path.
     """
     from tqdm import tqdm
 
-    from motionbeat.datasets.corpus import load_corpus_songs
+    from motionbeat.datasets.songs import load_corpus_songs
 
     enc = encoder if isinstance(encoder, FrozenEncoder) else FrozenEncoder(encoder)
     out = Path(out_dir)

@@ -43,7 +43,7 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -52,27 +52,26 @@ import torch
 from motionbeat import audio as au
 from motionbeat.core import contract
 from motionbeat.core.fileio import atomic_path
-from motionbeat.datasets.corpus import ClipDataset, SongData
+from motionbeat.datasets.clips import ClipDataset
+from motionbeat.datasets.songs import SongData
+from motionbeat.encoder.ablations import ABLATION_LABELS, ablation_of
+from motionbeat.encoder.batches import clip_embeddings, load_songs
 from motionbeat.encoder.encode import FrozenEncoder, file_hash
+from motionbeat.encoder.eval_probes import (
+    DEFAULT_PROBE_FRAMES,
+    TRIM_SECONDS,
+    beat_f_measure,
+    beat_probe,
+    genre_probe,
+    tracked_rhythm,
+)
+from motionbeat.encoder.eval_report import EvalRow, format_report
+from motionbeat.encoder.eval_retrieval import retrieval_table, song_chance
 from motionbeat.encoder.model import checkpoint_paths, count_parameters, load_checkpoint
-from motionbeat.encoder.train import ABLATION_LABELS, ablation_of, clip_embeddings, history_path, load_songs
-from motionbeat.metrics.retrieval import QB_NORM_BETA, QB_NORM_K, qb_norm, retrieval_scores
+from motionbeat.encoder.training_state import history_path
 
-BEAT_TOLERANCE_S: float = 0.07
-"""mir_eval's F-measure window (the MIREX beat-tracking standard, +-70 ms)."""
-TRIM_SECONDS: float = 5.0
-"""mir_eval.beat.trim_beats' default: beats in the first 5 s are ignored (MIREX)."""
-RECALL_KS: tuple[int, ...] = (1, 5, 10)
-PROBE_THRESHOLDS: np.ndarray = np.round(np.arange(0.05, 0.96, 0.05), 2)
-"""Peak-picking thresholds tried on the probe's training songs."""
-PROBE_C: float = 1.0
-"""Inverse L2 strength of both logistic regressions (sklearn's default)."""
-PROBE_MAX_ITER: int = 2000
 DEFAULT_BANK_CLIPS: int = 4096
 DEFAULT_PROBE_SONGS: int = 32
-DEFAULT_PROBE_FRAMES: int = 100_000
-"""Frames the beat probe is fitted on at most (a random subset, seeded)."""
-NA: str = "–"
 
 
 @dataclass(frozen=True)
@@ -91,204 +90,6 @@ class EvalOptions:
     cache_dir: str | None = None
     device: str | None = None
     progress: bool = True
-
-
-@dataclass
-class EvalRow:
-    """One row of the table; metrics absent for a row are None."""
-
-    name: str
-    label: str
-    retrieval: dict[str, dict[str, float]] | None = None
-    beat_f1: float | None = None
-    genre_accuracy: float | None = None
-    details: dict = field(default_factory=dict)
-
-
-# --- retrieval ---------------------------------------------------------------------------------
-def song_chance(songs: np.ndarray) -> float:
-    """Chance level of :func:`song_hit_rate` for a top item drawn uniformly from the gallery:
-    sum_s (n_s / G)^2 over the songs' clip counts n_s (G clips in all)."""
-    _, counts = np.unique(np.asarray(songs), return_counts=True)
-    return float(np.sum((counts / counts.sum()) ** 2))
-
-
-def song_hit_rate(sim: np.ndarray, songs: np.ndarray) -> dict[str, float]:
-    """How often the top-ranked gallery item comes from the query's song (any clip of it),
-    with its chance level (:func:`song_chance`).
-
-    ``sim`` (G, G) has query i's true item at column i; ``songs`` (G,) labels the clips. Ties
-    in the top similarity go to the lowest column (argmax).
-    """
-    songs = np.asarray(songs)
-    top = np.argmax(sim, axis=1)  # (G,)
-    return {"song@1": float(np.mean(songs[top] == songs)), "chance": song_chance(songs)}
-
-
-def retrieval_table(
-    audio: np.ndarray,
-    motion: np.ndarray,
-    bank_audio: np.ndarray,
-    bank_motion: np.ndarray,
-    songs: np.ndarray | None = None,
-) -> dict[str, dict[str, float]]:
-    """Both directions, raw and with QB-Norm, for paired (G, E) gallery embeddings.
-
-    Query bank for music->dance: bank audio (Q, E) against the gallery motions; for
-    dance->music: bank motions against the gallery audio. With ``songs`` (G,) the raw
-    directions also get :func:`song_hit_rate` (``song@1``, ``song_chance``).
-    """
-    sim = audio @ motion.T  # (G, G): row = music query, column = dance item
-    out = {"music_to_dance": retrieval_scores(sim, ks=RECALL_KS),
-           "dance_to_music": retrieval_scores(sim.T, ks=RECALL_KS)}
-    if songs is not None:
-        for key, s in (("music_to_dance", sim), ("dance_to_music", sim.T)):
-            hit = song_hit_rate(s, songs)
-            out[key] = {**out[key], "song@1": hit["song@1"], "song_chance": hit["chance"]}
-    if len(bank_audio):
-        m2d = qb_norm(sim, bank_audio @ motion.T, QB_NORM_K, QB_NORM_BETA)  # (G, G)
-        d2m = qb_norm(sim.T, bank_motion @ audio.T, QB_NORM_K, QB_NORM_BETA)
-        out["music_to_dance_qb"] = retrieval_scores(m2d, ks=RECALL_KS)
-        out["dance_to_music_qb"] = retrieval_scores(d2m, ks=RECALL_KS)
-    return out
-
-
-# --- beat probe --------------------------------------------------------------------------------
-def tracked_rhythm(song: SongData) -> au.Rhythm:
-    """``analyse_rhythm`` of the song's audio, cached beside the song cache."""
-    cache = song.cache_path.with_name(f"{song.song_id}.tracked.npz") if song.cache_path else None
-    key = ""
-    if cache is not None:
-        with np.load(song.cache_path, allow_pickle=False) as z:
-            key = str(z["key"])  # the song cache's key: a rebuilt song is tracked again
-    if cache is not None and cache.is_file():
-        with np.load(cache, allow_pickle=False) as z:
-            if "key" not in z.files or str(z["key"]) != key:
-                cache.unlink()
-                return tracked_rhythm(song)
-            return au.Rhythm(
-                tempo_bpm=float(z["tempo_bpm"]), beat_times=z["beat_times"],
-                downbeat_times=z["downbeat_times"], beats_per_bar=int(z["beats_per_bar"]),
-                bar_position=z["bar_position"], reliable=bool(z["reliable"]),
-                pulse_clarity=float(z["pulse_clarity"]), duration=float(z["duration"]),
-            )
-    if song.audio_path is None:
-        raise ValueError(f"{song.song_id}: no audio file to track beats on")
-    r = au.analyse_rhythm(au.load_audio(song.audio_path))
-    if cache is not None:
-        with atomic_path(cache) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, key=np.str_(key), tempo_bpm=r.tempo_bpm, beat_times=r.beat_times,
-                     downbeat_times=r.downbeat_times, beats_per_bar=r.beats_per_bar,
-                     bar_position=r.bar_position, reliable=r.reliable,
-                     pulse_clarity=r.pulse_clarity, duration=r.duration)
-    return r
-
-
-def beat_labels(num_frames: int, beat_times: np.ndarray, fps: float) -> np.ndarray:
-    """(T,) int labels: 1 on the frame nearest to each beat inside the song, else 0."""
-    labels = np.zeros(num_frames, np.int64)
-    idx = np.round(np.asarray(beat_times) * fps).astype(np.int64)
-    labels[idx[(idx >= 0) & (idx < num_frames)]] = 1
-    return labels
-
-
-def pick_beats(prob: np.ndarray, threshold: float, fps: float) -> np.ndarray:
-    """Beat times (s) at the peaks of a per-frame beat probability.
-
-    Peaks above ``threshold``, at least ``60 / MAX_BPM`` seconds apart (scipy's find_peaks);
-    a flat peak (a plateau of equal values) is placed at its first frame.
-    """
-    from scipy.signal import find_peaks
-
-    distance = max(1, int(np.floor(fps * 60.0 / au.MAX_BPM)))
-    padded = np.concatenate([[-np.inf], prob, [-np.inf]])  # peaks at the song's edges count too
-    peaks, props = find_peaks(padded, height=threshold, distance=distance, plateau_size=1)
-    return (props["left_edges"] - 1) / fps if len(peaks) else np.zeros(0)
-
-
-def beat_f_measure(reference: np.ndarray, estimated: np.ndarray, trim_seconds: float) -> float:
-    """mir_eval F-measure at BEAT_TOLERANCE_S after dropping beats before ``trim_seconds``."""
-    import mir_eval
-
-    ref = np.asarray(reference, dtype=np.float64)
-    est = np.asarray(estimated, dtype=np.float64)
-    ref, est = ref[ref >= trim_seconds], est[est >= trim_seconds]
-    if len(ref) == 0:
-        return float("nan")
-    if len(est) == 0:
-        return 0.0  # mir_eval returns 0 too, with a warning
-    return float(mir_eval.beat.f_measure(ref, est, f_measure_threshold=BEAT_TOLERANCE_S))
-
-
-def _logistic(balanced: bool, seed: int):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    return make_pipeline(StandardScaler(), LogisticRegression(
-        C=PROBE_C, max_iter=PROBE_MAX_ITER, class_weight="balanced" if balanced else None,
-        random_state=seed))
-
-
-def beat_probe(
-    train: Sequence[tuple[np.ndarray, np.ndarray]],
-    test: Sequence[tuple[np.ndarray, np.ndarray]],
-    fps: float,
-    *,
-    max_frames: int = DEFAULT_PROBE_FRAMES,
-    trim_seconds: float = TRIM_SECONDS,
-    seed: int = 0,
-) -> dict[str, float]:
-    """Fit the per-frame beat probe on ``train`` songs and score it on ``test`` songs.
-
-    Args:
-        train, test: per song ``(features (T, D), exact beat times (K,))``.
-    Returns:
-        ``f1`` (mean over test songs), ``threshold``, ``train_f1``, counts.
-    """
-    x = np.concatenate([f for f, _ in train])  # (sum T, D)
-    y = np.concatenate([beat_labels(len(f), b, fps) for f, b in train])  # (sum T,)
-    rng = np.random.default_rng(seed)
-    if len(x) > max_frames:
-        keep = np.sort(rng.choice(len(x), size=max_frames, replace=False))
-        x, y = x[keep], y[keep]
-    if y.min() == y.max():
-        return {"f1": float("nan"), "reason": "one class only in the probe's training frames"}
-    probe = _logistic(balanced=True, seed=seed).fit(x, y)
-
-    def prob(f: np.ndarray) -> np.ndarray:
-        return probe.predict_proba(f)[:, 1]  # (T,)
-
-    train_prob = [prob(f) for f, _ in train]
-    scores = [np.nanmean([beat_f_measure(b, pick_beats(p, th, fps), trim_seconds)
-                          for p, (_, b) in zip(train_prob, train, strict=True)])
-              for th in PROBE_THRESHOLDS]
-    best = int(np.nanargmax(scores))
-    threshold = float(PROBE_THRESHOLDS[best])
-    f1 = [beat_f_measure(b, pick_beats(prob(f), threshold, fps), trim_seconds) for f, b in test]
-    return {"f1": float(np.nanmean(f1)), "threshold": threshold, "train_f1": float(scores[best]),
-            "train_songs": len(train), "test_songs": len(test), "fit_frames": int(len(x))}
-
-
-# --- genre probe -------------------------------------------------------------------------------
-def genre_probe(
-    train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray, test_y: Sequence[str],
-    seed: int = 0,
-) -> dict[str, float]:
-    """Accuracy of a logistic regression from clip vectors to genre labels on held-out clips."""
-    train_y, test_y = np.asarray(train_y), np.asarray(test_y)
-    classes = sorted(set(train_y.tolist()))
-    if len(classes) < 2 or len(test_y) == 0:
-        return {"accuracy": float("nan"), "reason": "fewer than two genres or no held-out clips"}
-    probe = _logistic(balanced=False, seed=seed).fit(train_x, train_y)
-    values, counts = np.unique(train_y, return_counts=True)
-    majority = values[np.argmax(counts)]
-    return {
-        "accuracy": float(np.mean(probe.predict(test_x) == test_y)),
-        "majority_baseline": float(np.mean(test_y == majority)),
-        "classes": len(classes), "train_clips": int(len(train_y)), "test_clips": int(len(test_y)),
-        "unseen_test_genres": sorted(set(test_y.tolist()) - set(classes)),
-    }
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -481,74 +282,6 @@ def _jsonable(x):
     if isinstance(x, np.ndarray):
         return x.tolist()
     raise TypeError(f"not JSON serialisable: {type(x)}")
-
-
-# --- the report --------------------------------------------------------------------------------
-def _pct(x: float | None) -> str:
-    return NA if x is None else f"{100 * x:.1f}"
-
-
-def _retrieval_cells(r: dict | None, key: str) -> list[str]:
-    s = (r or {}).get(key)
-    if not s:
-        return [NA] * (len(RECALL_KS) + 1)
-    return [_pct(s[f"R@{k}"]) for k in RECALL_KS] + [f"{s['medr']:g}"]
-
-
-def format_report(meta: dict, rows: Sequence[EvalRow]) -> str:
-    """The markdown report: what was measured, then the one table."""
-    ks = "/".join(str(k) for k in RECALL_KS)
-    heads = ["Model"]
-    for direction in ("M→D", "M→D QB", "D→M", "D→M QB"):
-        heads += [f"{direction} R@{k}" for k in RECALL_KS] + [f"{direction} MedR"]
-    heads += ["M→D song@1", "D→M song@1", "Beat F1", "Genre acc"]
-    lines = [
-        "# MotionBeat evaluation",
-        "",
-        f"Made by: `{meta['command'] or 'motionbeat.encoder.evaluate.evaluate(...)'}`",
-        "",
-        f"* Corpus `{meta['corpus']}`: {meta['train_songs']} training songs, "
-        f"{meta['held_out_songs']} held-out songs (split {', '.join(meta['held_out'])}).",
-        f"* Retrieval: gallery of **{meta['gallery_size']}** held-out clips of "
-        f"{meta['beats_per_clip']} beats (non-overlapping, one dance per clip window), the same "
-        f"gallery in both directions. Recall@{ks} in %, MedR = median rank (1 is best, ties "
-        "count against the query). M→D: music queries, dance gallery; D→M the reverse.",
-        f"* QB: QB-Norm, dynamic inverted softmax (Bogolin et al., CVPR 2022; k = {QB_NORM_K}, "
-        f"beta = {QB_NORM_BETA:g}), query bank = {meta['bank_size']} training clips.",
-        f"* Beat F1 (%): per-frame logistic-regression probe on frozen features computed on the "
-        f"beat tracker's grid, peak picking, mir_eval F-measure at "
-        f"{1000 * BEAT_TOLERANCE_S:.0f} ms after trimming the first "
-        f"{meta['options']['trim_seconds']:g} s; trained on {meta['probe_train_songs']} training "
-        f"songs, mean over {meta['probe_test_songs']} held-out synthesized songs with exact "
-        "beats.",
-        "* song@1 (%): how often the top-ranked item comes from the query's song (any clip of "
-        f"it); chance is {_pct(meta.get('song_chance'))} % (sum over songs of the squared share "
-        "of gallery clips).",
-        "* Genre acc (%): logistic regression on frozen clip embeddings -> groove family, "
-        "trained on the query-bank clips, accuracy on the gallery clips.",
-        "",
-        "| " + " | ".join(heads) + " |",
-        "|" + "|".join(["---"] + ["---:"] * (len(heads) - 1)) + "|",
-    ]
-    for r in rows:
-        cells = [r.label]
-        for key in ("music_to_dance", "music_to_dance_qb", "dance_to_music", "dance_to_music_qb"):
-            cells += _retrieval_cells(r.retrieval, key)
-        for key in ("music_to_dance", "dance_to_music"):
-            cells.append(_pct(((r.retrieval or {}).get(key) or {}).get("song@1")))
-        cells += [_pct(r.beat_f1), _pct(r.genre_accuracy)]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Checkpoints:", ""]
-    for r in rows:
-        d = r.details
-        if "checkpoint" in d:
-            steps = d.get("train_steps")
-            lines.append(f"* {r.label}: `{d['checkpoint']}` (sha256 {d['model_hash']}, "
-                         f"{d['parameters']:,} parameters, d_model {d['d_model']}, "
-                         f"{d['n_layers']} layers" + (f", {steps} steps" if steps else "") + ")")
-    lines += ["", f"Evaluation took {meta['seconds']:.0f} s. Numbers as JSON: "
-              "the `.json` file beside this one.", ""]
-    return "\n".join(lines)
 
 
 # --- CLI ---------------------------------------------------------------------------------------

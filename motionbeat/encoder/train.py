@@ -8,7 +8,7 @@ The library function is :func:`train`; the CLI only parses arguments.
 
 One optimisation step (``Objective``):
 
-1. A batch of B clips from :class:`~motionbeat.datasets.corpus.HardNegativeBatchSampler`: groups of
+1. A batch of B clips from :class:`~motionbeat.datasets.batches.HardNegativeBatchSampler`: groups of
    same-song and same-tempo clips, so that tempo-aware hard negatives exist in every batch
    (random batches when hard negatives are ablated: random negatives only).
 2. ``MotionBeat.forward`` on the paired audio / motion tokens; the beat-jitter negatives are the
@@ -43,86 +43,35 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
-from torch import nn
 
-from motionbeat.core.fileio import atomic_path
-from motionbeat.core.training import (
-    decay_param_groups,
-    optimizer_tensors,
-    restore_optimizer,
-    warmup_cosine_lr,
-    write_json,
-)
-from motionbeat.datasets.corpus import (
+from motionbeat.core.training import decay_param_groups, warmup_cosine_lr, write_json
+from motionbeat.datasets.batches import (
     DEFAULT_GROUP_SIZE,
     DEFAULT_SAME_SONG,
-    ClipDataset,
     HardNegativeBatchSampler,
-    SongData,
-    clip_batches,
     collate,
-    load_aistpp_songs,
-    load_corpus_songs,
 )
-from motionbeat.encoder.config import MOTIONBEAT_SIZES, POOLING_CHOICES, MotionBeatConfig, config_for
-from motionbeat.encoder.losses import (
-    RhythmTargets,
-    duplicate_mask,
-    motionbeat_loss,
-    tempo_aware_negative_mask,
-)
+from motionbeat.datasets.clips import ClipDataset
+from motionbeat.encoder.ablations import ABLATIONS, ablation_of, config_with_ablation
+from motionbeat.encoder.batches import Objective, clip_embeddings, load_songs, to_device
+from motionbeat.encoder.config import MOTIONBEAT_SIZES, POOLING_CHOICES, MotionBeatConfig
 from motionbeat.encoder.model import MotionBeat, checkpoint_paths, save_checkpoint
+from motionbeat.encoder.training_state import (
+    history_path,
+    load_training_state,
+    save_training_state,
+    state_paths,
+)
 
-# --- ablations ---------------------------------------------------------------------------------
-ABLATIONS: dict[str, dict[str, bool]] = {
-    "full": {},
-    "no_hard_negatives": {"use_hard_negatives": False},
-    "no_sral": {"use_sral": False},
-    "no_phase": {"use_phase_rotation": False},
-    "no_contact": {"use_contact_attention": False},
-    "logmel_baseline": {"baseline_logmel": True},
-}
-"""Config overrides of each ablation of the issue (``MotionBeatConfig`` switches)."""
-ABLATION_LABELS: dict[str, str] = {
-    "full": "MotionBeat (full)",
-    "no_hard_negatives": "- hard negatives (tempo-aware + beat-jitter)",
-    "no_sral": "- SRAL",
-    "no_phase": "- phase rotation",
-    "no_contact": "- contact attention",
-    "logmel_baseline": "log-mel baseline encoder (plain InfoNCE)",
-}
 DEFAULT_OUT: str = "checkpoints/motionbeat"
-STATE_WEIGHTS_SUFFIX, STATE_OPTIM_SUFFIX = ".state.safetensors", ".state.pt"
-HISTORY_SUFFIX: str = ".train.json"
 VAL_SEED_OFFSET: int = 7919
 """Added to the seed for the fixed validation batches, so they differ from training draws."""
 TIMING_SKIP_STEPS: int = 2
 """First steps of a run left out of the time per step (allocation, lazy initialisation)."""
-
-
-def config_with_ablation(size: str, ablation: str = "full", **overrides) -> MotionBeatConfig:
-    """``config_for(size)`` with the switches of ``ablation`` and further ``overrides``."""
-    if ablation not in ABLATIONS:
-        raise KeyError(f"unknown ablation {ablation!r}; choose from {sorted(ABLATIONS)}")
-    return config_for(size, **ABLATIONS[ablation], **overrides)
-
-
-def ablation_of(cfg: MotionBeatConfig) -> str:
-    """Name of the ablation a config implements (``"custom"`` for any other combination)."""
-    reference = MOTIONBEAT_SIZES["tiny"]
-    switches = ("use_hard_negatives", "use_sral", "use_phase_rotation", "use_contact_attention",
-                "baseline_logmel")
-    flags = {k: getattr(cfg, k) for k in switches}
-    for name, override in ABLATIONS.items():
-        if flags == {k: override.get(k, getattr(reference, k)) for k in switches}:
-            return name
-    return "custom"
 
 
 # --- options -----------------------------------------------------------------------------------
@@ -187,82 +136,6 @@ def lr_at(step: int, schedule: int, opts: TrainOptions) -> float:
     return warmup_cosine_lr(step, schedule, opts.lr, opts.warmup_steps, opts.min_lr_ratio)
 
 
-def state_paths(out: str | os.PathLike) -> tuple[Path, Path]:
-    """``<out>.state.safetensors`` (weights) and ``<out>.state.pt`` (optimizer, step, RNG)."""
-    weights, _ = checkpoint_paths(out)
-    stem = weights.with_suffix("")
-    return (stem.with_name(stem.name + STATE_WEIGHTS_SUFFIX),
-            stem.with_name(stem.name + STATE_OPTIM_SUFFIX))
-
-
-def history_path(out: str | os.PathLike) -> Path:
-    weights, _ = checkpoint_paths(out)
-    stem = weights.with_suffix("")
-    return stem.with_name(stem.name + HISTORY_SUFFIX)
-
-
-# --- the objective -----------------------------------------------------------------------------
-class Objective(nn.Module):
-    """The model plus its loss as one module, so DDP sees a single forward per step."""
-
-    def __init__(self, model: MotionBeat):
-        super().__init__()
-        self.model = model
-
-    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Batch of :class:`~motionbeat.datasets.corpus.ClipDataset` items -> 0-d loss terms."""
-        cfg = self.model.config
-        beat_phase, bar_phase = batch["beat_phase"], batch["bar_phase"]  # (B, N)
-        out = self.model(batch["audio"], batch["motion"], beat_phase, bar_phase)
-        valid = torch.ones(beat_phase.shape, dtype=torch.bool, device=beat_phase.device)
-        jitter = None
-        jm = batch.get("jitter_motion")  # (B, J, N, C)
-        if cfg.hard_negatives_enabled and jm is not None and jm.shape[1] > 0:
-            enc = self.model.encode_motion(
-                jm.flatten(0, 1),  # (B * J, N, C)
-                batch["jitter_beat_phase"].flatten(0, 1),
-                batch["jitter_bar_phase"].flatten(0, 1),
-            )
-            jitter = enc.embedding.unflatten(0, jm.shape[:2])  # (B, J, E)
-        song, start = batch["song"], batch["start_beat"]
-        hard = tempo_aware_negative_mask(batch["tempo"], song, cfg.tempo_tolerance, start)
-        targets = RhythmTargets(batch["onset"], batch["contact_pulse"], batch["kinetic_energy"])
-        terms = motionbeat_loss(
-            cfg, out, bar_phase, valid, hard_mask=hard, motion_jitter=jitter,
-            ignore_mask=duplicate_mask(song, start), targets=targets,
-        )
-        return {name: getattr(terms, name) for name in terms.__dataclass_fields__}
-
-
-def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
-    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-
-
-@torch.no_grad()
-def clip_embeddings(
-    model: MotionBeat,
-    dataset: ClipDataset,
-    indices: Sequence[int] | None = None,
-    batch_size: int = 128,
-    device: torch.device | str | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """L2-normalised clip embeddings (M, E) of audio and of motion, in eval mode."""
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    idx = range(len(dataset)) if indices is None else indices
-    audio, motion = [], []
-    for chunk in clip_batches(idx, batch_size):
-        b = to_device(collate([dataset[i] for i in chunk]), device)
-        audio.append(model.encode_audio(b["audio"], b["beat_phase"], b["bar_phase"]).embedding)
-        motion.append(model.encode_motion(b["motion"], b["beat_phase"], b["bar_phase"]).embedding)
-    model.train(was_training)
-    width = model.config.embed_dim
-    if not audio:
-        return np.zeros((0, width), np.float32), np.zeros((0, width), np.float32)
-    return (torch.cat(audio).float().cpu().numpy(), torch.cat(motion).float().cpu().numpy())
-
-
 @torch.no_grad()
 def validate(
     objective: Objective,
@@ -302,70 +175,6 @@ def validate(
         result["val_gallery"] = n
     objective.train(was_training)
     return result
-
-
-# --- data --------------------------------------------------------------------------------------
-def load_songs(
-    corpus: str | os.PathLike,
-    splits: Sequence[str],
-    steps_per_beat: int,
-    *,
-    aistpp: bool = False,
-    cache_dir: str | os.PathLike | None = None,
-    progress: bool = False,
-) -> list[SongData]:
-    """Songs of our corpus, or of an AIST++ release when ``aistpp``."""
-    loader = load_aistpp_songs if aistpp else load_corpus_songs
-    return loader(corpus, splits, steps_per_beat=steps_per_beat, cache_dir=cache_dir,
-                  progress=progress)
-
-
-# --- training state ----------------------------------------------------------------------------
-def save_training_state(
-    out: str | os.PathLike, model: MotionBeat, optimizer: torch.optim.Optimizer, step: int,
-    schedule: int,
-) -> None:
-    """Weights as safetensors; optimizer moments, step and RNG as a tensors-only torch file."""
-    from safetensors.torch import save_file
-
-    weights_path, optim_path = state_paths(out)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    with atomic_path(weights_path) as tmp:
-        save_file(state, str(tmp), metadata={"config": model.config.to_json(), "step": str(step)})
-    blob: dict[str, torch.Tensor] = {
-        "step": torch.tensor(step, dtype=torch.int64),
-        "schedule": torch.tensor(schedule, dtype=torch.int64),
-        "rng.torch": torch.get_rng_state(),
-    }
-    if torch.cuda.is_available():
-        for i, s in enumerate(torch.cuda.get_rng_state_all()):
-            blob[f"rng.cuda.{i}"] = s
-    blob.update(optimizer_tensors(optimizer))
-    with atomic_path(optim_path) as tmp:
-        torch.save(blob, tmp)
-
-
-def load_training_state(
-    out: str | os.PathLike, model: MotionBeat, optimizer: torch.optim.Optimizer
-) -> int:
-    """Restore what :func:`save_training_state` wrote; returns the step to continue from."""
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
-    weights_path, optim_path = state_paths(out)
-    with safe_open(str(weights_path), framework="pt") as fh:
-        saved = MotionBeatConfig.from_json((fh.metadata() or {})["config"])
-    if saved != model.config:
-        raise ValueError(f"{weights_path.name} was trained with another config; "
-                         "use the same --size / --ablation, or a new --out")
-    model.load_state_dict(load_file(str(weights_path)), strict=True)
-    blob = torch.load(optim_path, map_location="cpu", weights_only=True)
-    restore_optimizer(optimizer, blob)
-    torch.set_rng_state(blob["rng.torch"])
-    cuda_states = [blob[k] for k in sorted(blob) if k.startswith("rng.cuda.")]
-    if cuda_states and torch.cuda.is_available() and len(cuda_states) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(cuda_states)
-    return int(blob["step"])
 
 
 def _write_history(out: str | os.PathLike, payload: dict) -> None:

@@ -35,8 +35,9 @@ from app_testing import (  # noqa: E402
     server_answers,
 )
 
-from app.service import DanceService, Limits  # noqa: E402
-from generator.sampling.pipeline import write_untrained_checkpoint  # noqa: E402
+from app.request import Limits  # noqa: E402
+from app.service import DanceService  # noqa: E402
+from generator.sampling.checkpoint import write_untrained_checkpoint  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def _gradio_tmp():
 
 @pytest.fixture(scope="session")
 def checkpoint(tmp_path_factory) -> Path:
-    """Stem of a seeded random tiny generator (generator.sampling.pipeline.write_untrained_checkpoint)."""
+    """Stem of a seeded random tiny generator (generator.sampling.checkpoint.write_untrained_checkpoint)."""
     return write_untrained_checkpoint(tmp_path_factory.mktemp("checkpoint") / "generator", size="tiny")
 
 

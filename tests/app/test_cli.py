@@ -15,7 +15,7 @@ from app_testing import REPO, free_port, server_answers
 from gradio_client import Client
 
 from app.__main__ import main, parse_args
-from app.service import Limits
+from app.request import Limits
 
 SERVER_PROCESS_TIMEOUT_S = 90.0
 POLL_S = 0.5

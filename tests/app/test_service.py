@@ -10,17 +10,19 @@ import pytest
 from matplotlib.figure import Figure
 
 from app.plot import beat_figure
-from app.service import (
-    EXPORT_SUFFIXES,
+from app.request import (
     MAX_STEPS,
-    DanceService,
     DanceSettings,
     InputError,
     Limits,
-    available_bodies,
     check_settings,
     check_song,
     dance_span,
+)
+from app.service import (
+    EXPORT_SUFFIXES,
+    DanceService,
+    available_bodies,
     purge_old_requests,
     safe_stem,
 )

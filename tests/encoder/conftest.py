@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from motionbeat.datasets.corpus import write_toy_corpus
+from motionbeat.datasets.toy import write_toy_corpus
 
 TOY_SPLITS = ("train", "train", "train", "train", "val", "test")
 """Songs of the toy corpus, by split: enough training songs for in-batch negatives."""

@@ -10,17 +10,11 @@ import torch
 
 from motionbeat import audio as au
 from motionbeat.core import contract
-from motionbeat.datasets import corpus as dataset
-from motionbeat.datasets.corpus import (
-    ClipDataset,
-    HardNegativeBatchSampler,
-    canonical_root,
-    collate,
-    covered_beats,
-    load_aistpp_songs,
-    load_corpus_songs,
-    rhythm_from_beats,
-)
+from motionbeat.datasets import clips
+from motionbeat.datasets import songs as dataset
+from motionbeat.datasets.batches import HardNegativeBatchSampler, collate
+from motionbeat.datasets.clips import ClipDataset, canonical_root
+from motionbeat.datasets.songs import covered_beats, load_aistpp_songs, load_corpus_songs, rhythm_from_beats
 from motionbeat.music.groove_families import groove_family
 
 K = 8  # beats per clip, the configs' default
@@ -123,8 +117,8 @@ def test_clips_and_their_jitter_windows(songs):
         np.testing.assert_array_equal(item["jitter_motion"][j], window["motion"])
         np.testing.assert_array_equal(item["jitter_bar_phase"][j], window["bar_phase"])
     # root x / z relative to the window's first token; height kept
-    assert item["motion"][0, dataset.ROOT_X] == 0 and item["motion"][0, dataset.ROOT_Z] == 0
-    assert item["motion"][0, dataset.ROOT_X + 1] > 0.5
+    assert item["motion"][0, clips.ROOT_X] == 0 and item["motion"][0, clips.ROOT_Z] == 0
+    assert item["motion"][0, clips.ROOT_X + 1] > 0.5
     raw = ds.songs[song].motion[dance, start * au.STEPS_PER_BEAT]
     np.testing.assert_allclose(item["motion"][0, 7:], raw[7:])
     # exact beats: the local tempo is the song's tempo
@@ -146,9 +140,9 @@ def test_clips_and_their_jitter_windows(songs):
 def test_canonical_root_and_covered_beats(songs):
     x = np.random.default_rng(0).normal(size=(2, 5, contract.FRAME_DIM)).astype(np.float32)
     y = canonical_root(x)
-    assert (y[:, 0, dataset.ROOT_X] == 0).all() and (y[:, 0, dataset.ROOT_Z] == 0).all()
-    np.testing.assert_allclose(y[:, :, dataset.ROOT_X] - x[:, :, dataset.ROOT_X],
-                               -x[:, :1, dataset.ROOT_X].repeat(5, 1), atol=1e-6)
+    assert (y[:, 0, clips.ROOT_X] == 0).all() and (y[:, 0, clips.ROOT_Z] == 0).all()
+    np.testing.assert_allclose(y[:, :, clips.ROOT_X] - x[:, :, clips.ROOT_X],
+                               -x[:, :1, clips.ROOT_X].repeat(5, 1), atol=1e-6)
     tok = songs[0].tokens
     first, stop = covered_beats(tok, tok.num_frames)
     short_first, short_stop = covered_beats(tok, tok.num_frames // 2)

@@ -11,7 +11,8 @@ import torch
 
 from motionbeat import audio as au
 from motionbeat.core import contract
-from motionbeat.datasets.corpus import load_corpus_songs, rhythm_from_beats, write_toy_corpus
+from motionbeat.datasets.songs import load_corpus_songs, rhythm_from_beats
+from motionbeat.datasets.toy import write_toy_corpus
 from motionbeat.encoder import encode as en
 from motionbeat.encoder.config import config_for
 from motionbeat.encoder.model import MotionBeat, save_checkpoint

@@ -11,21 +11,23 @@ import torch.nn.functional as F
 from motionbeat.core import contract
 from motionbeat.core.motion_signals import contact_pulse_from_frames, kinetic_energy_from_frames
 from motionbeat.encoder.config import config_for
-from motionbeat.encoder.losses import (
+from motionbeat.encoder.contrastive import (
+    duplicate_mask,
+    embodied_contrastive_loss,
+    tempo_aware_negative_mask,
+)
+from motionbeat.encoder.losses import motionbeat_loss
+from motionbeat.encoder.model import MotionBeat
+from motionbeat.encoder.rhythm_alignment import (
     RhythmTargets,
     bar_distribution_loss,
     bar_phase_histogram,
     beat_alignment_loss,
-    duplicate_mask,
-    embodied_contrastive_loss,
     emd_1d,
-    motionbeat_loss,
     spectral_flux,
     structural_rhythm_alignment_loss,
-    tempo_aware_negative_mask,
     unit_mean,
 )
-from motionbeat.encoder.model import MotionBeat
 
 AUDIO_2X2 = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
 MOTION_2X2 = torch.tensor([[0.6, 0.8], [0.8, 0.6]])

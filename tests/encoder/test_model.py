@@ -247,7 +247,7 @@ def test_config_agrees_with_the_audio_front_end():
 def test_timeline_pooling_knows_where_in_the_clip_things_happen():
     """Moving token features from the first half of a clip to the second changes the timeline
     vector, not the attention-pooled one; padding and empty spans give finite vectors."""
-    from motionbeat.encoder.model import TokenPooling
+    from motionbeat.encoder.layers import TokenPooling
 
     torch.manual_seed(0)
     cfg = config_for("tiny", pooling="timeline", pool_segments=4)

@@ -10,8 +10,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from motionbeat.encoder import ablations
+from motionbeat.encoder import eval_probes as probes
+from motionbeat.encoder import eval_retrieval as retrieval
 from motionbeat.encoder import evaluate as ev
 from motionbeat.encoder import train as tr
+from motionbeat.encoder import training_state as state
 from motionbeat.encoder.config import config_for
 from motionbeat.encoder.model import MotionBeat, load_checkpoint
 
@@ -36,15 +40,15 @@ def test_lr_schedule_warms_up_then_decays():
 
 
 def test_ablation_configs_round_trip():
-    for name, overrides in tr.ABLATIONS.items():
-        cfg = tr.config_with_ablation("tiny", name)
-        assert tr.ablation_of(cfg) == name
+    for name, overrides in ablations.ABLATIONS.items():
+        cfg = ablations.config_with_ablation("tiny", name)
+        assert ablations.ablation_of(cfg) == name
         for key, value in overrides.items():
             assert getattr(cfg, key) == value
-    assert not tr.config_with_ablation("tiny", "logmel_baseline").hard_negatives_enabled
-    assert tr.ablation_of(config_for("tiny", use_sral=False, use_phase_rotation=False)) == "custom"
+    assert not ablations.config_with_ablation("tiny", "logmel_baseline").hard_negatives_enabled
+    assert ablations.ablation_of(config_for("tiny", use_sral=False, use_phase_rotation=False)) == "custom"
     with pytest.raises(KeyError):
-        tr.config_with_ablation("tiny", "no_such_thing")
+        ablations.config_with_ablation("tiny", "no_such_thing")
 
 
 def test_training_saves_weights_state_and_history(trained):
@@ -55,12 +59,12 @@ def test_training_saves_weights_state_and_history(trained):
     # the input statistics were set from the corpus and saved with the weights
     std = model.audio_encoder.input_std
     assert not torch.allclose(std, torch.ones_like(std))
-    state_weights, state_optim = tr.state_paths(out)
+    state_weights, state_optim = state.state_paths(out)
     assert state_weights.is_file() and state_optim.is_file()
     blob = torch.load(state_optim, weights_only=True)
     assert all(isinstance(v, torch.Tensor) for v in blob.values())
     assert int(blob["step"]) == 3 and any(k.startswith("optimizer.") for k in blob)
-    history = json.loads(tr.history_path(out).read_text())
+    history = json.loads(state.history_path(out).read_text())
     assert history["total_steps"] == 3 and history["history"]
     last = history["history"][-1]
     assert last["step"] == 3 and math.isfinite(last["val_total"])
@@ -82,7 +86,7 @@ def test_resume_continues_the_same_run(corpus, tmp_path):
     a, b = load_file(str(straight.weights)), load_file(str(resumed.weights))
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)
-    steps = [h["step"] for h in json.loads(tr.history_path(tmp_path / "b").read_text())["history"]]
+    steps = [h["step"] for h in json.loads(state.history_path(tmp_path / "b").read_text())["history"]]
     assert steps == sorted(steps) and steps[-1] == 4
     with pytest.raises(ValueError, match="another config"):
         tr.train(config_for("tiny", use_sral=False), corpus, tmp_path / "b", steps=5, seed=1,
@@ -91,9 +95,9 @@ def test_resume_continues_the_same_run(corpus, tmp_path):
 
 @pytest.mark.parametrize("ablation", ["no_hard_negatives", "logmel_baseline"])
 def test_ablations_train(corpus, tmp_path, ablation):
-    cfg = tr.config_with_ablation("tiny", ablation)
+    cfg = ablations.config_with_ablation("tiny", ablation)
     result = tr.train(cfg, corpus, tmp_path / ablation, steps=1, seed=0, options=FAST)
-    assert tr.ablation_of(load_checkpoint(tmp_path / ablation).config) == ablation
+    assert ablations.ablation_of(load_checkpoint(tmp_path / ablation).config) == ablation
     assert math.isfinite(result.history[-1]["val_total"])
 
 
@@ -103,8 +107,8 @@ def test_cli_trains_and_names_ablation_checkpoints(corpus, tmp_path, capsys):
                     "--out", str(out), "--steps", "1", "--batch-size", "8", "--quiet",
                     "--threads", "1", "--group-size", "4", "--same-song", "2"])
     assert code == 0 and "1 steps" in capsys.readouterr().out
-    assert tr.ablation_of(load_checkpoint(out).config) == "no_contact"
-    options = json.loads(tr.history_path(out).read_text())["options"]
+    assert ablations.ablation_of(load_checkpoint(out).config) == "no_contact"
+    options = json.loads(state.history_path(out).read_text())["options"]
     assert (options["group_size"], options["same_song"]) == (4, 2)
 
 
@@ -112,16 +116,16 @@ def test_cli_trains_and_names_ablation_checkpoints(corpus, tmp_path, capsys):
 def test_song_hit_rate_by_hand():
     songs = np.array([0, 0, 0, 1])
     # the true item first: every top hit is its own song
-    assert ev.song_hit_rate(np.eye(4), songs) == {"song@1": 1.0, "chance": (9 + 1) / 16}
+    assert retrieval.song_hit_rate(np.eye(4), songs) == {"song@1": 1.0, "chance": (9 + 1) / 16}
     # every query's top item is clip 3 (song 1): only the song-1 query hits
     sim = np.zeros((4, 4))
     sim[:, 3] = 1.0
-    assert ev.song_hit_rate(sim, songs)["song@1"] == 0.25
+    assert retrieval.song_hit_rate(sim, songs)["song@1"] == 0.25
     # a wrong clip of the right song still counts
     sim = np.zeros((4, 4))
     sim[0, 1] = sim[1, 2] = sim[2, 0] = sim[3, 3] = 1.0
-    assert ev.song_hit_rate(sim, songs)["song@1"] == 1.0
-    table = ev.retrieval_table(np.eye(4), np.eye(4), np.zeros((0, 4)), np.zeros((0, 4)), songs)
+    assert retrieval.song_hit_rate(sim, songs)["song@1"] == 1.0
+    table = retrieval.retrieval_table(np.eye(4), np.eye(4), np.zeros((0, 4)), np.zeros((0, 4)), songs)
     assert table["music_to_dance"]["song@1"] == 1.0 and "song@1" in table["dance_to_music"]
 
 
@@ -130,30 +134,30 @@ def test_retrieval_table_on_perfect_and_shuffled_pairs():
     x = rng.normal(size=(40, 8))
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     x, bank = x[:20], x[20:]  # the query bank: other clips (training clips in the real run)
-    table = ev.retrieval_table(x, x, bank, bank)
+    table = retrieval.retrieval_table(x, x, bank, bank)
     for key in ("music_to_dance", "dance_to_music", "music_to_dance_qb", "dance_to_music_qb"):
         assert table[key]["R@1"] == 1.0 and table[key]["medr"] == 1.0
         assert table[key]["gallery_size"] == 20
-    shuffled = ev.retrieval_table(x, x[::-1], bank, bank)
+    shuffled = retrieval.retrieval_table(x, x[::-1], bank, bank)
     assert shuffled["music_to_dance"]["R@1"] < 0.2
 
 
 def test_beat_picking_and_f_measure():
     fps = 30
     beats = np.arange(1.0, 9.0, 0.5)
-    labels = ev.beat_labels(300, beats, fps)
+    labels = probes.beat_labels(300, beats, fps)
     assert labels.sum() == len(beats) and labels[30] == 1
     # a plateau of 4 frames starting on each beat: the beat is placed at its first frame
     prob = np.zeros(300)
     for b in beats:
         f = int(round(b * fps))
         prob[f:f + 4] = 0.9
-    found = ev.pick_beats(prob, 0.5, fps)
+    found = probes.pick_beats(prob, 0.5, fps)
     np.testing.assert_allclose(found, beats, atol=0.5 / fps)
-    assert ev.beat_f_measure(beats, found, 0.0) == pytest.approx(1.0)
-    assert ev.beat_f_measure(beats, found + 0.1, 0.0) == 0.0  # outside +-70 ms
-    assert ev.beat_f_measure(beats, found, 5.0) == pytest.approx(1.0)
-    assert ev.beat_f_measure(beats, np.zeros(0), 0.0) == 0.0
+    assert probes.beat_f_measure(beats, found, 0.0) == pytest.approx(1.0)
+    assert probes.beat_f_measure(beats, found + 0.1, 0.0) == 0.0  # outside +-70 ms
+    assert probes.beat_f_measure(beats, found, 5.0) == pytest.approx(1.0)
+    assert probes.beat_f_measure(beats, np.zeros(0), 0.0) == 0.0
 
 
 def test_probes_learn_separable_signals():
@@ -162,14 +166,14 @@ def test_probes_learn_separable_signals():
     songs = []
     for _ in range(4):
         beats = np.arange(0.5, 9.5, 0.5)
-        labels = ev.beat_labels(300, beats, fps)
+        labels = probes.beat_labels(300, beats, fps)
         feats = rng.normal(size=(300, 3)) + 4.0 * labels[:, None]
         songs.append((feats, beats))
-    b = ev.beat_probe(songs[:3], songs[3:], fps, trim_seconds=0.0)
+    b = probes.beat_probe(songs[:3], songs[3:], fps, trim_seconds=0.0)
     assert b["f1"] > 0.9
     x = np.concatenate([rng.normal(size=(30, 4)) + 3 * np.eye(4)[i] for i in range(3)])
     y = np.repeat(["a", "b", "c"], 30)
-    g = ev.genre_probe(x[::2], y[::2], x[1::2], y[1::2])
+    g = probes.genre_probe(x[::2], y[::2], x[1::2], y[1::2])
     assert g["accuracy"] > 0.9 and g["classes"] == 3
 
 

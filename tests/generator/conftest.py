@@ -94,15 +94,15 @@ def click_tracks(tmp_path_factory):
 @pytest.fixture(scope="session")
 def untrained_checkpoint(tmp_path_factory):
     """Stem of a seeded untrained tiny generator on librosa features."""
-    from generator.sampling.pipeline import write_untrained_checkpoint
+    from generator.sampling.checkpoint import write_untrained_checkpoint
 
     return write_untrained_checkpoint(tmp_path_factory.mktemp("gen") / "tiny", seed=0)
 
 
 @pytest.fixture(scope="session")
 def toy_corpus(tmp_path_factory):
-    """A tiny corpus (motionbeat.datasets.corpus.write_toy_corpus): 3 train songs, 1 val, 8 s each."""
-    from motionbeat.datasets.corpus import write_toy_corpus
+    """A tiny corpus (motionbeat.datasets.toy.write_toy_corpus): 3 train songs, 1 val, 8 s each."""
+    from motionbeat.datasets.toy import write_toy_corpus
 
     root = tmp_path_factory.mktemp("toy")
     write_toy_corpus(root, ("train", "train", "train", "val"), seconds=8.0)

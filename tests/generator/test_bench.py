@@ -9,7 +9,7 @@ import soundfile as sf
 import torch
 
 from generator import bench
-from generator.sampling.pipeline import write_untrained_checkpoint
+from generator.sampling.checkpoint import write_untrained_checkpoint
 from motionbeat import audio as au
 from motionbeat.core import contract
 from motionbeat.encoder.config import config_for as encoder_config_for

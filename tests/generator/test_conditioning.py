@@ -8,10 +8,11 @@ import torch
 
 from generator.model import conditioning as cd
 from generator.model.config import LIBROSA_FEATURE_DIM
-from generator.sampling.pipeline import DanceGenerator, GeneratorCheckpointError, write_untrained_checkpoint
+from generator.sampling.checkpoint import GeneratorCheckpointError, write_untrained_checkpoint
+from generator.sampling.pipeline import DanceGenerator
 from motionbeat import audio as au
 from motionbeat.core import contract
-from motionbeat.datasets.corpus import load_corpus_songs
+from motionbeat.datasets.songs import load_corpus_songs
 from motionbeat.encoder.encode import file_hash
 
 BEAT_FRAMES = 15

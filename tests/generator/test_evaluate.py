@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from generator import evaluate as ev
-from generator.sampling.pipeline import write_untrained_checkpoint
+from generator.sampling.checkpoint import write_untrained_checkpoint
 from motionbeat.core import contract
-from motionbeat.datasets.corpus import write_toy_corpus
+from motionbeat.datasets.toy import write_toy_corpus
 from motionbeat.encoder.config import config_for as encoder_config_for
 from motionbeat.encoder.model import MotionBeat, save_checkpoint
 from motionbeat.metrics.scoring import distribution_scores

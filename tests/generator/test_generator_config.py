@@ -75,7 +75,7 @@ def test_json_written_before_the_conditioner_fields_still_loads(tiny_config):
 
 
 def test_checkpoint_round_trip_through_the_pipeline(tmp_path, tiny_model):
-    from generator.sampling.pipeline import load_denoiser, save_generator
+    from generator.sampling.checkpoint import load_denoiser, save_generator
 
     torch.manual_seed(1)
     tiny_model.set_normalization(torch.rand(contract.FRAME_DIM), torch.rand(contract.FRAME_DIM) + 0.5)

@@ -9,7 +9,9 @@ import torch
 from safetensors.torch import load_file
 
 from generator import train as tr
-from generator.sampling.pipeline import DanceGenerator, checkpoint_paths
+from generator.model.conditioning import MusicCondition
+from generator.sampling.checkpoint import checkpoint_paths
+from generator.sampling.pipeline import DanceGenerator
 from motionbeat.core import contract
 
 FAST = tr.TrainOptions(batch_size=4, val_windows=4, warmup_steps=1, progress=False, threads=1)
@@ -86,7 +88,7 @@ def test_lr_schedule_warms_up_then_decays():
 
 
 def test_windows_are_padded_and_masked_for_short_dances():
-    rows = tr.MusicCondition(
+    rows = MusicCondition(
         features=np.ones((40, 3), np.float32), phase=np.zeros((40, 2), np.float32),
         duration=40 / contract.FPS, tempo_bpm=120.0, beats_per_bar=4, beat_times=np.zeros(0),
     )

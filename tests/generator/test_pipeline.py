@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from generator.cleanup.leg_ik import LEGS
-from generator.sampling import pipeline
-from generator.sampling.pipeline import DanceGenerator, GeneratorCheckpointError
+from generator.sampling import checkpoint, constraints, pipeline
+from generator.sampling.checkpoint import GeneratorCheckpointError
+from generator.sampling.pipeline import DanceGenerator
 from motionbeat import audio as au
 from motionbeat.core import contract
 from motionbeat.core.motion import Motion, load_motion
@@ -26,12 +27,12 @@ def gen(untrained_checkpoint):
 def test_load_reads_config_hash_and_marks_untrained(gen, untrained_checkpoint):
     assert gen.config.conditioner == "librosa"
     assert gen.untrained and gen.trained_steps == 0
-    weights, config = pipeline.checkpoint_paths(untrained_checkpoint)
+    weights, config = checkpoint.checkpoint_paths(untrained_checkpoint)
     assert gen.model_hash == file_hash(weights) and config.is_file()
     assert gen.device == torch.device("cpu")
     # seeded: the same arguments write the same weights
-    again = pipeline.write_untrained_checkpoint(untrained_checkpoint.parent / "again", seed=0)
-    assert file_hash(pipeline.checkpoint_paths(again)[0]) == gen.model_hash
+    again = checkpoint.write_untrained_checkpoint(untrained_checkpoint.parent / "again", seed=0)
+    assert file_hash(checkpoint.checkpoint_paths(again)[0]) == gen.model_hash
 
 
 def test_short_song_whole_by_default_with_metadata(gen, click_tracks):
@@ -134,7 +135,7 @@ def test_ten_minute_song(gen, tmp_path, make_click_track):
 
 def test_constraints_keep_joints_and_keyframes(gen, click_tracks):
     source = gen.generate(click_tracks["long"], seed=9, duration=4.0, **FAST)
-    kept = pipeline.keep_joints_constraint(source, "lower_body")
+    kept = constraints.keep_joints_constraint(source, "lower_body")
     edited = gen.generate(click_tracks["long"], seed=1, duration=6.0, constraint=kept, **FAST)
     assert edited.num_frames == 6 * contract.FPS
     frames, src = edited.to_features(), source.to_features()
@@ -144,7 +145,7 @@ def test_constraints_keep_joints_and_keyframes(gen, click_tracks):
     # the kept channels of the first 4 s are the source's; the rest of the body is new
     np.testing.assert_allclose(frames[:120, lower & rot], src[:, lower & rot], atol=1e-4)
     assert np.abs(frames[:120, ~lower & rot] - src[:, ~lower & rot]).max() > 1e-3
-    keys = pipeline.keyframe_constraint(source, every=1.0)
+    keys = constraints.keyframe_constraint(source, every=1.0)
     assert keys.mask.any(dim=1).nonzero().flatten().tolist() == [0, 30, 60, 90, 119]
     inbetween = gen.generate(click_tracks["long"], duration=4.0, constraint=keys, **FAST)
     np.testing.assert_allclose(inbetween.trans[[0, 60, 119]], source.trans[[0, 60, 119]],
@@ -161,7 +162,7 @@ def test_missing_checkpoint_names_file_and_command(tmp_path):
 def test_damaged_checkpoint_is_a_checkpoint_error(untrained_checkpoint, tmp_path):
     import shutil
 
-    weights, config = pipeline.checkpoint_paths(untrained_checkpoint)
+    weights, config = checkpoint.checkpoint_paths(untrained_checkpoint)
     stem = tmp_path / "broken"
     shutil.copy(config, stem.with_suffix(".json"))
     (tmp_path / "broken.safetensors").write_bytes(b"\0" * 64)

@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from motionbeat.music import mma as mm
+from motionbeat.music.mma import library as mm_library
 
 
 def test_groove_library_is_discovered():
@@ -68,8 +69,8 @@ def test_render_small_song(tmp_path, style):
 
 
 def test_missing_soundfont_is_reported(tmp_path, monkeypatch):
-    monkeypatch.setattr(mm, "SOUNDFONT_DIRS", (str(tmp_path),))
-    monkeypatch.setattr(mm, "SOUNDFONTS", ("none.sf2",))
+    monkeypatch.setattr(mm_library, "SOUNDFONT_DIRS", (str(tmp_path),))
+    monkeypatch.setattr(mm_library, "SOUNDFONTS", ("none.sf2",))
     monkeypatch.delenv(mm.SOUNDFONT_ENV, raising=False)
     with pytest.raises(mm.MusicToolError, match="soundfont"):
         mm.find_soundfont()

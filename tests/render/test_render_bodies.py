@@ -10,7 +10,7 @@ import pytest
 from motionbeat.core import contract
 from motionbeat.core.motion import Motion
 from render import bodies
-from render.bodies import BodyError, MannequinBody, SkeletonBody, SMPLBody
+from render.bodies import BodyError, MannequinBody, SkeletonBody, SMPLBody, skinning
 
 
 def random_motion(frames: int = 6, seed: int = 0, scale: float = 0.4) -> Motion:
@@ -33,7 +33,7 @@ def smpl_file(tmp_path_factory):
 def test_sparse_skinning_matches_mannequin_x(mannequin):
     """Our sparse LBS, fed mannequin-x's own transforms and rest mesh, gives its vertices."""
     model = mannequin.model
-    skin = bodies._LinearBlendSkin(
+    skin = skinning._LinearBlendSkin(
         model._identity["skin_vertices"],
         np.zeros_like(model._identity["skin_vertices"]),
         model._skin_joint_indices,

@@ -11,6 +11,7 @@ from motionbeat.core.motion import Motion
 from render import bench, bodies, video
 from render.__main__ import main as cli_main
 from render.scene import RenderError
+from render.video import ffmpeg, parallel
 
 SIZE = 64
 SAMPLE_RATE = 16000
@@ -124,7 +125,7 @@ def test_silent_video_without_a_song(tmp_path):
 
 def test_parallel_pieces_join_into_one_video(tmp_path, monkeypatch):
     """Pieces rendered in two processes join into the very frames one process makes."""
-    monkeypatch.setattr(video, "MIN_PIECE_SECONDS", 0.2)  # 1 s -> 5 pieces of 6 frames
+    monkeypatch.setattr(parallel, "MIN_PIECE_SECONDS", 0.2)  # 1 s -> 5 pieces of 6 frames
     assert len(video.piece_bounds(30, 30.0, 2)) == 5
     song = make_song(tmp_path / "song.wav", 2.0)
     common = {"body": "skeleton", "size": SIZE, "crf": 0}  # lossless: frames compare exactly
@@ -173,7 +174,7 @@ def test_bad_inputs_are_named_and_nothing_is_written(tmp_path, monkeypatch):
 
 
 def test_encoder_failure_leaves_no_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(video, "X264_PRESET", "no-such-preset")
+    monkeypatch.setattr(ffmpeg, "X264_PRESET", "no-such-preset")
     with pytest.raises(RenderError, match="ffmpeg"):
         video.render_video(dance(), None, tmp_path / "o.mp4", body="skeleton", size=SIZE)
     assert list(tmp_path.iterdir()) == []

@@ -1,89 +1,23 @@
-"""Synthesized songs with exact beats: random chord sheets played by mma, rendered by fluidsynth.
-
-Musical MIDI Accompaniment (mma, Debian package ``mma``) turns a chord sheet and a *groove*
-(a drum / bass / chord accompaniment style from its library: rock, funk, soul, trance, ska,
-swing, latin, waltzes in 3/4, ...) into a MIDI file; fluidsynth renders it with a General MIDI
-soundfont (``fluid-soundfont-gm``, or the small ``timgm6mb-soundfont`` for tests and CI).
-
-Because we write the tempo and meter ourselves and keep them constant, the beats are exact:
-beat k plays at ``k * 60 / bpm`` seconds and every ``beats_per_bar``-th beat is a downbeat
-(mma starts bar 1 at time 0; fluidsynth renders from time 0, measured within 5 ms).
+"""Song sheets: a random key, tempo, form, chords, volumes and voices, and the mma source that plays it.
 
 A song is a :class:`SongSheet`: key, tempo, groove file, a section form (intro, verses,
 choruses, a bridge, an ending), a chord per bar from common progressions, an mma ``Volume``
 per section (energy changes) and random General MIDI voices for the chord and melody tracks
 (an mma ``Aria`` track improvises a melody over the chords). :func:`random_sheet` draws one
-from a seed; :func:`render_song` writes ``.mma``, ``.mid`` and ``.wav``.
-
-Commands are run with ``subprocess.run([...], check=True)``; nothing goes through a shell.
+from a seed; :func:`sheet_to_mma` writes its mma source.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
-import subprocess
 from dataclasses import asdict, dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
+from motionbeat.music.mma.library import GrooveStyle, discover_grooves
+
 # ------------------------------------------------------------------------------- constants
-MMA_LIBRARY_DIRS: tuple[str, ...] = ("/usr/share/mma/lib/stdlib", "/usr/local/share/mma/lib/stdlib")
-"""Where Debian's (or a source install's) mma keeps its standard groove library."""
-SOUNDFONT_DIRS: tuple[str, ...] = ("/usr/share/sounds/sf2", "/usr/share/soundfonts")
-SOUNDFONTS: tuple[str, ...] = ("FluidR3_GM.sf2", "TimGM6mb.sf2", "default-GM.sf2")
-"""Preferred General MIDI soundfonts: fluid-soundfont-gm (141 MB, best), timgm6mb (6 MB)."""
-SOUNDFONT_ENV: str = "MOTIONBEAT_SOUNDFONT"
-"""Environment variable naming a soundfont to use instead."""
-RENDER_RATE: int = 22050
-"""fluidsynth output sample rate, Hz (the audio front end's analysis rate)."""
-RENDER_GAIN: float = 0.6
-"""fluidsynth master gain; mma's default volumes reach about -12 dBFS RMS with it."""
 TEMPO_RANGE: tuple[float, float] = (70.0, 180.0)
 """All song tempi lie in this range, BPM (the issue's range)."""
-EXCLUDED_STYLES: frozenset[str] = frozenset(
-    {"metronome", "metronome3", "metronome6", "metronome68", "none"}
-)
-"""Library files that are not music."""
-METERS: tuple[int, ...] = (3, 4)
-"""Beats per bar we keep; 2/4, 5/4 and 6/8 files are skipped."""
-
-# Tempo ranges by style keyword, BPM; the first match wins, the default covers the rest.
-_TEMPO_HINTS: tuple[tuple[tuple[str, ...], tuple[float, float]], ...] = (
-    (
-        ("slow", "ballad", "lullaby", "hymn", "spiritual", "bolero", "mellow", "nite", "evans"),
-        (70.0, 96.0),
-    ),
-    (("vienese", "fastwaltz", "fastjazzwaltz"), (140.0, 180.0)),
-    (("waltz",), (84.0, 150.0)),
-    (
-        (
-            "fast",
-            "quickstep",
-            "bebop",
-            "jive",
-            "polka",
-            "ska",
-            "trance",
-            "merengue",
-            "samba",
-            "bluegrass",
-            "dixie",
-            "charleston",
-            "zydeco",
-            "boggie",
-            "shuffle",
-            "march",
-            "twist",
-        ),
-        (125.0, 180.0),
-    ),
-)
-_DEFAULT_TEMPO: tuple[float, float] = (88.0, 150.0)
 
 _NOTES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 # Progressions as (semitones above the key, chord suffix); one chord per bar.
@@ -202,101 +136,6 @@ SECTION_ENERGY: dict[str, float] = {
 }
 """Nominal energy of each section kind, 0..1 (mapped onto VOLUMES around the song's level)."""
 
-
-class MusicToolError(RuntimeError):
-    """mma, fluidsynth or a soundfont is missing."""
-
-
-# ------------------------------------------------------------------------- the library
-
-
-@dataclass(frozen=True)
-class GrooveStyle:
-    """One mma library file: its grooves and meter."""
-
-    name: str  # file stem, e.g. "rock-128"
-    beats_per_bar: int
-    main: tuple[str, ...]  # grooves for verses and choruses
-    intros: tuple[str, ...]
-    endings: tuple[str, ...]
-
-    @property
-    def tempo_range(self) -> tuple[float, float]:
-        for keys, rng in _TEMPO_HINTS:
-            if any(k in self.name.lower() for k in keys):
-                return rng
-        return _DEFAULT_TEMPO
-
-
-def library_dir() -> Path:
-    """The installed mma groove library; :class:`MusicToolError` when mma is not installed."""
-    for d in MMA_LIBRARY_DIRS:
-        if Path(d).is_dir():
-            return Path(d)
-    raise MusicToolError("mma's groove library is missing: install the Debian package 'mma'")
-
-
-_DEFGROOVE = re.compile(r"^\s*DefGroove\s+(\S+)", re.IGNORECASE | re.MULTILINE)
-_TIME = re.compile(r"^\s*Time\s+(\d+)", re.IGNORECASE | re.MULTILINE)
-_TIMESIG = re.compile(r"^\s*TimeSig\s+(\d+)\s*/?\s*(\d+)", re.IGNORECASE | re.MULTILINE)
-
-
-@lru_cache(maxsize=4)
-def discover_grooves(lib: str | None = None) -> tuple[GrooveStyle, ...]:
-    """Parse the installed library (``*.mma`` files' ``Time`` and ``DefGroove`` lines).
-
-    Files in 3/4 or 4/4 (``Time 3`` / ``Time 4`` with no contrary ``TimeSig``) are kept;
-    grooves named ``*Intro*`` / ``*End*`` serve intros and endings, ``*Fill*`` / ``*Break*``
-    are skipped, the rest play verses, choruses and bridges.
-    """
-    root = Path(lib) if lib else library_dir()
-    styles = []
-    for path in sorted(root.glob("*.mma")):
-        if path.stem.lower() in EXCLUDED_STYLES:
-            continue
-        text = path.read_text(errors="replace")
-        times = _TIME.findall(text)
-        if not times or int(times[0]) not in METERS:
-            continue
-        bpb = int(times[0])
-        sig = _TIMESIG.search(text)
-        if sig and (int(sig.group(1)) != bpb or int(sig.group(2)) != 4):
-            continue
-        names = list(dict.fromkeys(_DEFGROOVE.findall(text)))
-        main = tuple(n for n in names if not re.search(r"intro|end|fill|break", n, re.IGNORECASE))
-        intros = tuple(n for n in names if re.search(r"intro", n, re.IGNORECASE))
-        endings = tuple(n for n in names if re.search(r"end", n, re.IGNORECASE))
-        if main:
-            styles.append(GrooveStyle(path.stem, bpb, main, intros, endings))
-    if not styles:
-        raise MusicToolError(f"no usable grooves found in {root}")
-    return tuple(styles)
-
-
-def find_soundfont(preferred: str | None = None) -> Path:
-    """A General MIDI soundfont: ``preferred`` (a path or a file name), $MOTIONBEAT_SOUNDFONT,
-    else the first of :data:`SOUNDFONTS` installed."""
-    wanted = [preferred] if preferred else []
-    if os.environ.get(SOUNDFONT_ENV):
-        wanted.append(os.environ[SOUNDFONT_ENV])
-    wanted += list(SOUNDFONTS)
-    for name in wanted:
-        p = Path(name)
-        if p.is_file():
-            return p
-        for d in SOUNDFONT_DIRS:
-            if (Path(d) / name).is_file():
-                return Path(d) / name
-    raise MusicToolError(
-        "no General MIDI soundfont: install 'fluid-soundfont-gm' or 'timgm6mb-soundfont'"
-    )
-
-
-def check_tools() -> None:
-    """Raise :class:`MusicToolError` unless mma and fluidsynth are on PATH."""
-    for tool, package in (("mma", "mma"), ("fluidsynth", "fluidsynth")):
-        if shutil.which(tool) is None:
-            raise MusicToolError(f"'{tool}' is not installed: apt-get install {package}")
 
 
 # ------------------------------------------------------------------------------ sheets
@@ -486,83 +325,3 @@ def sheet_to_mma(sheet: SongSheet) -> str:
             lines.append(f"{bar + 1} {sheet.chords[bar]}")
             bar += 1
     return "\n".join(lines) + "\n"
-
-
-@dataclass(frozen=True)
-class RenderedSong:
-    """A rendered song and its exact rhythm."""
-
-    sheet: SongSheet
-    wav: Path
-    beat_times: np.ndarray
-    downbeat_times: np.ndarray
-    section_times: list[float]
-    duration: float
-
-
-def render_song(
-    sheet: SongSheet,
-    out_dir: str | os.PathLike,
-    soundfont: str | os.PathLike | None = None,
-    keep_sources: bool = False,
-) -> RenderedSong:
-    """Write ``<song_id>.wav`` (mono, RENDER_RATE) in ``out_dir`` with mma + fluidsynth.
-
-    The ``.mma`` and ``.mid`` go to a temporary folder beside it and are removed unless
-    ``keep_sources``. Raises :class:`MusicToolError` when a tool is missing and
-    ``subprocess.CalledProcessError`` when one fails.
-    """
-    import soundfile as sf
-
-    check_tools()
-    sf2 = find_soundfont(str(soundfont) if soundfont else None)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    work = out_dir / f".{sheet.song_id}.work"
-    work.mkdir(exist_ok=True)
-    try:
-        src = work / f"{sheet.song_id}.mma"
-        mid = work / f"{sheet.song_id}.mid"
-        raw = work / f"{sheet.song_id}.raw.wav"
-        src.write_text(sheet_to_mma(sheet))
-        subprocess.run(["mma", str(src), "-f", str(mid)], check=True, capture_output=True)
-        subprocess.run(
-            [
-                "fluidsynth",
-                "-ni",
-                "-q",
-                "-g",
-                str(RENDER_GAIN),
-                "-r",
-                str(RENDER_RATE),
-                "-F",
-                str(raw),
-                str(sf2),
-                str(mid),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        audio, sr = sf.read(raw, dtype="float32", always_2d=True)
-        mono = audio.mean(axis=1)  # (N,)
-        # trim the reverb tail to one bar after the music
-        keep = int(round((sheet.music_duration + sheet.beats_per_bar * sheet.beat_period) * sr))
-        mono = mono[:keep]
-        peak = float(np.max(np.abs(mono))) if mono.size else 0.0
-        if peak > 0.99:
-            mono = mono * (0.99 / peak)
-        wav = out_dir / f"{sheet.song_id}.wav"
-        tmp = out_dir / f".{sheet.song_id}.tmp.wav"
-        sf.write(tmp, mono, sr, subtype="PCM_16")
-        tmp.replace(wav)
-        if keep_sources:
-            shutil.copy(src, out_dir / src.name)
-            (out_dir / f"{sheet.song_id}.sheet.json").write_text(
-                json.dumps(sheet.to_dict(), indent=1)
-            )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    beats = sheet.beat_times()
-    return RenderedSong(
-        sheet, wav, beats, sheet.downbeat_times(), sheet.section_times(), len(mono) / sr
-    )

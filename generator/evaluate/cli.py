@@ -1,0 +1,64 @@
+"""``python -m generator.evaluate``: the command line of :func:`generator.evaluate.protocol.evaluate`."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+import torch
+
+from generator.evaluate.protocol import evaluate
+from generator.evaluate.scoring import REFERENCES
+from generator.evaluate.songs import DEFAULT_SECONDS
+from generator.evaluate.table import write_report
+
+DEFAULT_THREADS: int = 2
+"""torch CPU threads (the target machine has 2 cores)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m generator.evaluate",
+                                description="Evaluate dance generators and baselines on held-out songs.")
+    p.add_argument("--corpus", required=True, type=Path, help="corpus of motionbeat.choreography.build")
+    p.add_argument("--generators", nargs="*", default=[], type=Path, help="generator checkpoint stems")
+    p.add_argument("--split", default="test", help="held-out split (default: %(default)s)")
+    p.add_argument("--max-songs", type=int, default=None, help="evenly spread subset of the split")
+    p.add_argument("--seconds", type=float, default=DEFAULT_SECONDS,
+                   help="scored span from each song's start")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=int, default=None,
+                   help="dances per song in each row (default: the song's ground-truth count)")
+    p.add_argument("--reference", choices=REFERENCES, default="train", help="FID / Div reference pool")
+    p.add_argument("--steps", type=int, default=None, help="denoising steps (default: the checkpoint's)")
+    p.add_argument("--guidance", type=float, default=None, help="guidance weight (default: the checkpoint's)")
+    p.add_argument("--no-foot-lock", action="store_true",
+                   help="score the generators' raw output (generator.cleanup.footlock off)")
+    p.add_argument("--device", default=None, help="cpu, cuda (default: cuda when available)")
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="torch CPU threads")
+    p.add_argument("--out", type=Path, default=Path("docs/generator_eval.md"))
+    p.add_argument("--quiet", action="store_true")
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    command = "python -m generator.evaluate " + shlex.join(sys.argv[1:] if argv is None else argv)
+
+    def log(msg: str) -> None:
+        if not a.quiet:
+            print(f"[evaluate] {msg}", file=sys.stderr, flush=True)
+
+    from generator.sampling.checkpoint import GeneratorCheckpointError
+
+    try:
+        report = evaluate(
+            a.corpus, a.generators, split=a.split, max_songs=a.max_songs, seconds=a.seconds,
+            seed=a.seed, samples=a.samples, reference=a.reference, steps=a.steps,
+            guidance=a.guidance, device=a.device, log=log, foot_lock=not a.no_foot_lock,
+        )
+    except (ValueError, GeneratorCheckpointError, FileNotFoundError) as err:  # AudioError too
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    md, js = write_report(report, a.out, command)
+    print(md)
+    print(js)
+    return 0

@@ -1,0 +1,144 @@
+"""The evaluation as one run: :func:`evaluate` loads the generators and the held-out songs
+(:mod:`generator.evaluate.songs`), makes every row's dances (:mod:`generator.evaluate.dances`),
+scores them against the reference pool (:mod:`generator.evaluate.scoring`) and returns the report
+that :mod:`generator.evaluate.table` writes."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from generator.evaluate.dances import (
+    DEFAULT_BATCH_SONGS,
+    choreographer_dances,
+    generator_dances,
+    generator_label,
+    random_clips,
+)
+from generator.evaluate.scoring import REFERENCES, Row, constant_features, reference_features, score_row
+from generator.evaluate.songs import (
+    DEFAULT_SECONDS,
+    POOL_SPLIT,
+    EvaluationError,
+    Log,
+    dances_per_song,
+    load_held_out,
+    train_pool,
+)
+from motionbeat import metrics
+from motionbeat.metrics.scoring import PROTOCOL
+
+GROUND_TRUTH: str = "ground truth"
+CHOREOGRAPHER: str = "rule-based choreographer"
+RANDOM_CLIPS: str = "random clips (other songs, train split)"
+AISTPP_REFERENCE: dict[str, dict[str, float]] = {
+    "pfc": {"ground truth": 1.332, "EDGE": 1.5363},
+    "bas": {"ground truth": 0.2374, "EDGE": 0.26, "MotionBeat": 0.27, "Danceba": 0.2714},
+}
+"""AIST++ numbers for context, from ``shared/reference/metrics.md`` (PFC: EDGE protocol, 5 s clips
+at 30 fps; BAS: Bailando protocol, music-beat direction). Other data, other music: context only."""
+
+
+def evaluate(
+    corpus: str | os.PathLike,
+    generators: Sequence[str | os.PathLike] = (),
+    *,
+    split: str = "test",
+    max_songs: int | None = None,
+    seconds: float = DEFAULT_SECONDS,
+    seed: int = 0,
+    samples: int | None = None,
+    reference: str = "train",
+    steps: int | None = None,
+    guidance: float | None = None,
+    device: str | None = None,
+    batch_songs: int = DEFAULT_BATCH_SONGS,
+    log: Log | None = None,
+    foot_lock: bool = True,
+) -> dict:
+    """Run the whole evaluation (:mod:`generator.evaluate`); returns the report (see
+    :func:`generator.evaluate.table.write_report`)."""
+    from generator.sampling.pipeline import DanceGenerator
+
+    say = log or (lambda msg: None)
+    started = time.perf_counter()
+    if reference not in REFERENCES:
+        raise EvaluationError(f"unknown reference pool {reference!r}; choose from {REFERENCES}")
+    # load every checkpoint first: a missing one fails before minutes of work
+    loaded = [(Path(stem), DanceGenerator.load(stem, device=device)) for stem in generators]
+    songs = load_held_out(corpus, split, seconds, max_songs, say)
+    counts = dances_per_song(songs, samples)
+    pool = train_pool(corpus)
+
+    rows: list[Row] = [Row(GROUND_TRUTH, "ground_truth", [list(s.dances) for s in songs])]
+    labels = [GROUND_TRUTH]
+    for stem, gen in loaded:
+        label = generator_label(gen.config.conditioner, stem, labels, gen.untrained)
+        label += "" if foot_lock else ", no foot lock"
+        labels.append(label)
+        say(f"{label}: {stem}")
+        t0 = time.perf_counter()
+        dances = generator_dances(gen, songs, counts, seed, seconds, steps=steps, guidance=guidance,
+                                  batch_songs=batch_songs, log=say, foot_lock=foot_lock)
+        rows.append(Row(label, "generator", dances, time.perf_counter() - t0, str(stem)))
+    say(CHOREOGRAPHER)
+    t0 = time.perf_counter()
+    rows.append(Row(CHOREOGRAPHER, "choreographer", choreographer_dances(songs, counts, seed),
+                    time.perf_counter() - t0))
+    say(RANDOM_CLIPS)
+    t0 = time.perf_counter()
+    rows.append(Row(RANDOM_CLIPS, "random", random_clips(songs, pool, counts, seed),
+                    time.perf_counter() - t0))
+
+    say(f"reference pool ({reference})")
+    ref_k, ref_g, n_ref = reference_features(reference, songs, pool, seconds)
+    for row in rows:
+        say(f"scoring {row.label}")
+        score_row(row, songs, ref_k, ref_g)
+
+    return {
+        "corpus": str(corpus),
+        "split": split,
+        "seconds": seconds,
+        "seed": seed,
+        "seeds": list(range(seed, seed + max(counts, default=1))),
+        "samples_per_song": samples if samples is not None else "ground-truth count",
+        "songs": [
+            {"song_id": s.song_id, "source": s.source, "span_s": round(s.span_s, 4),
+             "ground_truth_dances": len(s.dances), "dances_per_row": c,
+             "tempo_bpm": round(float(s.rhythm.tempo_bpm), 2),
+             "music_beats_in_span": int(np.sum(np.asarray(s.rhythm.beat_times) < s.span_s))}
+            for s, c in zip(songs, counts, strict=True)
+        ],
+        "reference": {
+            "pool": reference,
+            "description": (f"every {POOL_SPLIT}-split dance, first {seconds:g} s" if reference == "train"
+                            else f"the {split}-split ground-truth dances"),
+            "dances": n_ref,
+            "div_k": metrics.diversity(ref_k, ref_k),
+            "div_g": metrics.diversity(ref_g, ref_g),
+            "constant_features": {"kinetic": constant_features(ref_k),
+                                  "geometric": constant_features(ref_g)},
+        },
+        "rows": [
+            {"label": r.label, "kind": r.kind, "checkpoint": r.checkpoint, "wall_s": round(r.wall_s, 3),
+             **r.summary,
+             "dances": [
+                 dict(sc.as_dict(), **{k: v for k, v in m.meta.items()
+                                       if k in ("dance_id", "random_clip_of", "from_song", "from_seconds")})
+                 for sc, m in zip(r.scores, [m for ms in r.dances for m in ms], strict=True)
+             ]}
+            for r in rows
+        ],
+        "protocol": dict(PROTOCOL, music_beats="motionbeat.audio.analyse_rhythm on each held-out "
+                         "song's audio, the same beats for every row"),
+        "aistpp_reference": AISTPP_REFERENCE,
+        "threads": torch.get_num_threads(),
+        "device": str(loaded[0][1].device) if loaded else "cpu",
+        "wall_s": round(time.perf_counter() - started, 2),
+    }

@@ -1,0 +1,62 @@
+"""``python -m generator.train``: the command line of :func:`generator.train.loop.train`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from generator.model.conditioning import DEFAULT_ENCODER
+from generator.model.config import CONDITIONERS, GENERATOR_SIZES
+from generator.sampling.checkpoint import DEFAULT_CHECKPOINT
+from generator.train.loop import DEFAULT_STEPS, TrainOptions, train
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m generator.train",
+                                description="Train the music-to-dance diffusion generator.")
+    p.add_argument("--corpus", required=True, type=Path, help="corpus folder (motionbeat.choreography.build)")
+    p.add_argument("--out", type=Path, default=Path(DEFAULT_CHECKPOINT),
+                   help=f"checkpoint stem (default {DEFAULT_CHECKPOINT})")
+    p.add_argument("--size", default="small", choices=sorted(GENERATOR_SIZES))
+    p.add_argument("--conditioner", default="motionbeat", choices=CONDITIONERS,
+                   help="music features: frozen MotionBeat encoder, or log-mel + onset")
+    p.add_argument("--encoder", type=Path, default=Path(DEFAULT_ENCODER),
+                   help=f"MotionBeat encoder checkpoint stem (default {DEFAULT_ENCODER})")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS,
+                   help=f"optimisation steps in total (default {DEFAULT_STEPS})")
+    p.add_argument("--batch-size", type=int, default=TrainOptions.batch_size)
+    p.add_argument("--lr", type=float, default=TrainOptions.lr)
+    p.add_argument("--schedule-steps", type=int, default=None,
+                   help="length of the learning-rate schedule (default: --steps)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from <out>.state.*")
+    p.add_argument("--save-every", type=int, default=TrainOptions.save_every)
+    p.add_argument("--mixed-precision", default="no", choices=("no", "fp16", "bf16"))
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    a = p.parse_args(argv)
+    if a.steps < 1 or a.batch_size < 1:
+        p.error("--steps and --batch-size must be positive")
+    if not (a.corpus / "manifest.json").is_file():
+        p.error(f"{a.corpus}: not a corpus (no manifest.json); build one with "
+                "`python -m motionbeat.choreography.build --out DIR`")
+    opts = TrainOptions(batch_size=a.batch_size, lr=a.lr, schedule_steps=a.schedule_steps,
+                        save_every=a.save_every,
+                        mixed_precision=a.mixed_precision, threads=a.threads,
+                        progress=not a.quiet)
+    t0 = time.time()
+    try:
+        result = train(a.corpus, a.out, size=a.size, conditioner=a.conditioner,
+                       encoder=a.encoder, steps=a.steps, seed=a.seed, resume=a.resume,
+                       options=opts)
+    except ValueError as err:  # includes the conditioner's missing-encoder error
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    last = result.history[-1] if result.history else {}
+    per_step = f"{result.seconds_per_step:.3f} s/step" if result.seconds_per_step else "n/a"
+    val = last.get("val_ema_loss")
+    print(f"{result.weights}: {result.steps} steps, {per_step}, "
+          f"val loss (EMA) {val if val is not None else 'n/a'}, {time.time() - t0:.0f} s")
+    return 0
