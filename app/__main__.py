@@ -9,7 +9,7 @@ from pathlib import Path
 
 from app.request import (
     DEFAULT_KEEP_MINUTES,
-    DEFAULT_MAX_SECONDS,
+    DEFAULT_MAX_DURATION,
     DEFAULT_MAX_UPLOAD_MB,
     MIN_DANCE_SECONDS,
     Limits,
@@ -48,10 +48,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"largest song file accepted, MB (default {DEFAULT_MAX_UPLOAD_MB:g})",
     )
     parser.add_argument(
-        "--max-seconds",
+        "--max-duration",
+        "--max-seconds",  # its old name
+        dest="max_duration",
         type=float,
-        default=DEFAULT_MAX_SECONDS,
-        help=f"longest dance made per request, seconds (default {DEFAULT_MAX_SECONDS:g})",
+        default=DEFAULT_MAX_DURATION,
+        help="longest dance made per request, seconds: a longer song (or duration asked for) is cut to it, "
+        f"with a notice (default {DEFAULT_MAX_DURATION:g}; --max-seconds is its old name)",
     )
     parser.add_argument(
         "--video-size",
@@ -75,14 +78,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--video-size must be even and at least {MIN_VIDEO_SIZE}, got {args.video_size}")
     for flag, value in (
         ("--max-upload-mb", args.max_upload_mb),
-        ("--max-seconds", args.max_seconds),
+        ("--max-duration", args.max_duration),
         ("--keep-minutes", args.keep_minutes),
     ):
         if not value > 0:
             parser.error(f"{flag} must be positive, got {value:g}")
-    if args.max_seconds < MIN_DANCE_SECONDS:
-        parser.error(f"--max-seconds must be at least {MIN_DANCE_SECONDS:g}, got {args.max_seconds:g}")
-    args.limits = Limits(args.max_upload_mb, args.max_seconds, args.keep_minutes)
+    if args.max_duration < MIN_DANCE_SECONDS:
+        parser.error(f"--max-duration must be at least {MIN_DANCE_SECONDS:g}, got {args.max_duration:g}")
+    args.limits = Limits(args.max_upload_mb, args.max_duration, args.keep_minutes)
     return args
 
 
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"python -m app: cannot load the generator from {args.checkpoint}: {err}") from None
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop closes like Ctrl-C
     log.info("request folders go to %s", service.work_dir)
-    log.info("warming up (beat analysis, features, one sampling step)")
+    log.info("warming up (one 1 s request: beat analysis, features, one sampling step, video, scores)")
     log.info("warmed up in %.1f s", service.warm_up())
     try:
         launch(service, host=args.host, port=args.port, concurrency=args.concurrency)

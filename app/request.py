@@ -7,7 +7,9 @@
    decodes to usable audio (``motionbeat.audio.load_audio``: empty, too short, silent and
    corrupt files raise :class:`~motionbeat.audio.AudioError` with a message for people).
 2. :func:`check_settings` and :func:`dance_span` - seed, guidance, steps and body are in range;
-   the start lies inside the song and the dance is no longer than :attr:`Limits.max_seconds`.
+   the start lies inside the song. Duration 0 is the rest of the song; a dance longer than
+   :attr:`Limits.max_duration` is cut to it, and :attr:`DanceSpan.notice` says so (a person who
+   brings a whole 12-minute song gets its first 10 minutes, not a refusal).
 
 Every problem a person can fix raises :class:`InputError` (or an ``AudioError``); both carry a
 message meant to be shown as is.
@@ -28,8 +30,9 @@ from motionbeat.audio import Audio, load_audio
 # --- limits and defaults ----------------------------------------------------------------------
 DEFAULT_MAX_UPLOAD_MB: float = 50.0
 """Largest song file accepted, MB: about 50 minutes of mp3 or 5 minutes of CD-quality wav."""
-DEFAULT_MAX_SECONDS: float = 30.0
-"""Longest dance made per request, seconds (the bundled examples are shorter)."""
+DEFAULT_MAX_DURATION: float = 600.0
+"""Longest dance made per request, seconds: 10 minutes, longer than nearly every song people bring."""
+SECONDS_PER_MINUTE: int = 60
 DEFAULT_KEEP_MINUTES: float = 60.0
 """Request folders (videos, motion files) are deleted this many minutes after they were made."""
 MAX_STEPS: int = 200
@@ -59,15 +62,34 @@ class Limits:
     """What one request may ask for; the command line sets them."""
 
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
-    max_seconds: float = DEFAULT_MAX_SECONDS
+    max_duration: float = DEFAULT_MAX_DURATION
     keep_minutes: float = DEFAULT_KEEP_MINUTES
 
     def __post_init__(self):
-        for name in ("max_upload_mb", "max_seconds", "keep_minutes"):
+        for name in ("max_upload_mb", "max_duration", "keep_minutes"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if self.max_seconds < MIN_DANCE_SECONDS:
-            raise ValueError(f"max_seconds must be at least {MIN_DANCE_SECONDS:g}")
+        if self.max_duration < MIN_DANCE_SECONDS:
+            raise ValueError(f"max_duration must be at least {MIN_DANCE_SECONDS:g}")
+
+
+@dataclass(frozen=True)
+class DanceSpan:
+    """The part of the song that is danced, seconds; ``notice`` says why it is shorter than asked."""
+
+    start: float
+    duration: float
+    notice: str = ""
+    """Empty when the dance is what was asked; else one sentence for the person (cut to the limit)."""
+
+
+def format_seconds(seconds: float) -> str:
+    """'8.5 s', '3 min 5 s', '10 min': a length of time as people read it (tenths under a minute)."""
+    seconds = max(float(seconds), 0.0)
+    if seconds < SECONDS_PER_MINUTE:
+        return f"{round(seconds, 1):g} s"
+    minutes, rest = divmod(round(seconds), SECONDS_PER_MINUTE)
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
 @dataclass(frozen=True)
@@ -160,10 +182,12 @@ def check_settings(settings: DanceSettings, bodies: tuple[str, ...]) -> DanceSet
                          bool(foot_lock))
 
 
-def dance_span(
-    song_seconds: float, settings: DanceSettings, limits: Limits, name: str
-) -> tuple[float, float]:
-    """(start, duration) in seconds of the dance inside a song of ``song_seconds``, or InputError."""
+def dance_span(song_seconds: float, settings: DanceSettings, limits: Limits, name: str) -> DanceSpan:
+    """The part of a song of ``song_seconds`` that is danced, or InputError.
+
+    Duration 0 is the rest of the song. A dance longer than ``limits.max_duration`` (the rest of a
+    long song, or a longer duration asked for) is cut to the limit from the start, with a notice.
+    """
     start = settings.start
     if start >= song_seconds:
         raise InputError(
@@ -188,11 +212,16 @@ def dance_span(
         duration = min(duration, song_seconds - start)
     if duration < MIN_DANCE_SECONDS:
         raise InputError(f"The dance must last at least {MIN_DANCE_SECONDS:g} s, got {duration:g} s.")
-    if duration > limits.max_seconds + END_TOLERANCE_S:
-        whole = " (the rest of the song)" if settings.duration == 0 else ""
-        raise InputError(
-            f"{name}: the dance would last {duration:.1f} s{whole}; this server makes dances of up to "
-            f"{limits.max_seconds:g} s. Set a duration of at most {limits.max_seconds:g} s, and a "
-            "start to choose the part of the song."
-        )
-    return start, min(duration, limits.max_seconds)
+    if duration <= limits.max_duration + END_TOLERANCE_S:
+        return DanceSpan(start, min(duration, limits.max_duration))
+    limit = format_seconds(limits.max_duration)
+    asked = (
+        f"the song lasts {format_seconds(song_seconds)}" if settings.duration == 0
+        else f"a dance of {format_seconds(duration)} was asked for"
+    )
+    notice = (
+        f"{name}: {asked}, and this server makes dances of up to {limit}, so this dance covers "
+        f"{format_seconds(start)} to {format_seconds(start + limits.max_duration)} of the song; "
+        "set a start to dance another part."
+    )
+    return DanceSpan(start, limits.max_duration, notice)

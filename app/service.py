@@ -6,22 +6,31 @@ One request, :meth:`DanceService.generate`:
 
 1. The checks of :mod:`app.request`: :func:`~app.request.check_song` decodes the song;
    :func:`~app.request.check_settings` and :func:`~app.request.dance_span` put the settings and
-   the dance's span in range, or raise :class:`~app.request.InputError` saying why not.
+   the dance's span in range (a dance longer than the server's limit is cut to it, with a
+   notice), or raise :class:`~app.request.InputError` saying why not.
 2. The generator (one model, loaded once, shared by all requests) makes the motion.
 3. ``render.render_video`` draws it with the song; ``render.export_motion`` writes ``.npz``,
    ``.pkl`` and ``.bvh``; ``motionbeat.metrics.scoring.score_dance`` gives BAS and PFC and
    :func:`app.plot.beat_figure` the beat plot.
 
 Each request writes into its own folder under the service's work folder;
-:func:`purge_old_requests` removes folders older than :attr:`Limits.keep_minutes`.
+:func:`purge_old_requests` removes folders older than :attr:`Limits.keep_minutes`, and a request
+that fails or is stopped removes its folder at once.
 
-Concurrency: requests may run in parallel threads. Sampling and rendering each hold a lock, so
-two requests overlap as a pipeline (one renders while the next samples) instead of fighting
-over the same cores, and a seed gives the same dance whatever else is running.
+Concurrency: requests may run in parallel threads. Sampling and rendering are each one request's
+turn at a time (:class:`app.turns.TurnLock`), so two requests overlap as a pipeline (one renders
+while the next samples) instead of fighting over the same cores, and a seed gives the same dance
+whatever else is running. A long request passes its turn after every denoising step and every
+second of video when another request waits, so it never holds a short one up for all its length.
+
+Progress and stopping (:mod:`app.progress`): every stage reports how far it is and the time
+left, and a request whose :class:`~app.turns.CancelFlag` is set stops at its next report (a
+denoising step, a frame) with :class:`~app.turns.Cancelled`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -30,15 +39,17 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import soundfile
 from matplotlib.figure import Figure
 
 from app.plot import beat_figure
+from app.progress import SPANS, Progress, RequestProgress, StageCosts
 from app.request import (
     MIN_DANCE_SECONDS,
     DanceSettings,
@@ -47,7 +58,9 @@ from app.request import (
     check_song,
     dance_span,
 )
-from motionbeat.audio import SAMPLE_RATE, Rhythm, analyse_rhythm, audio_from_array
+from app.turns import CancelFlag, TurnLock
+from motionbeat.audio import SAMPLE_RATE, Rhythm, analyse_rhythm
+from motionbeat.core import contract
 from motionbeat.core.motion import Motion
 from motionbeat.metrics.scoring import DanceScore, score_dance
 from render import export_motion, render_video
@@ -62,26 +75,15 @@ WARM_UP_SECONDS: float = 4.0
 """Length of the click track :meth:`DanceService.warm_up` analyses and dances to."""
 WARM_UP_BPM: float = 120.0
 WARM_UP_CLICK_S: float = 0.03
+WARM_UP_TONE_HZ: float = 1000.0
+WARM_UP_LEVEL: float = 0.5
+RENDER_TURN_FRAMES: int = contract.FPS
+"""Frames a request renders between chances for a waiting request to take its turn (1 s of video)."""
 
 EXPORT_SUFFIXES: tuple[str, ...] = (".npz", ".pkl", ".bvh")
 """Motion files offered for download, in this order (``render.export_motion``)."""
 SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 MAX_NAME_CHARS: int = 40
-
-# --- progress: share of the bar each stage fills ----------------------------------------------
-PROGRESS_CHECK = (0.0, 0.05)
-PROGRESS_GENERATOR: dict[str, tuple[float, float]] = {"features": (0.05, 0.20), "sampling": (0.20, 0.60)}
-"""Spans of the generator's stages (``generator.sampling.pipeline``: "features" then "sampling")."""
-PROGRESS_RENDER = (0.60, 0.95)
-PROGRESS_FINISH = (0.95, 1.0)
-STAGE_TEXT: dict[str, str] = {
-    "features": "listening to the music",
-    "sampling": "dancing (diffusion sampling)",
-}
-
-Progress = Callable[[float, str], None]
-"""progress(fraction of the whole request in [0, 1], what is happening)."""
-
 
 @dataclass(frozen=True)
 class DanceResult:
@@ -95,6 +97,8 @@ class DanceResult:
     figure: Figure
     folder: Path
     timings: dict[str, float] = field(default_factory=dict)
+    notice: str = ""
+    """Why the dance is shorter than asked (cut to the server's limit), or empty."""
 
     def scores(self) -> dict[str, Any]:
         """The numbers shown with the dance (JSON-ready; NaN becomes None)."""
@@ -113,6 +117,7 @@ class DanceResult:
             "start_s": num(self.motion.start_offset, 3),
             "duration_s": num(self.motion.duration, 3),
             "seed": self.motion.meta.get("app", {}).get("seed"),
+            **({"notice": self.notice} if self.notice else {}),
         }
 
 
@@ -147,17 +152,6 @@ def available_bodies() -> tuple[str, ...]:
                 continue
         bodies.append(name)
     return tuple(bodies)
-
-
-def _stage(progress: Progress | None, span: tuple[float, float]) -> Callable[[float, str], None]:
-    """progress callback for one stage: its own 0..1 mapped into ``span`` of the whole bar."""
-    lo, hi = span
-
-    def report(fraction: float, desc: str) -> None:
-        if progress is not None:
-            progress(lo + (hi - lo) * min(max(float(fraction), 0.0), 1.0), desc)
-
-    return report
 
 
 # --- the service ------------------------------------------------------------------------------
@@ -195,8 +189,12 @@ class DanceService:
         self.work_dir = Path(work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         purge_old_requests(self.work_dir, self.limits.keep_minutes * 60)  # left by an earlier run
-        self._generate_lock = threading.Lock()
-        self._render_lock = threading.Lock()
+        self._generate_turns = TurnLock()
+        self._render_turns = TurnLock()
+        self.costs = StageCosts()
+        """Seconds per second of dance of each stage on the requests made (the time-left estimates)."""
+        self._active_lock = threading.Lock()
+        self._active = 0
 
     @classmethod
     def from_checkpoint(
@@ -213,25 +211,47 @@ class DanceService:
         return getattr(getattr(self.generator, "config", None), field_name, None)
 
     def warm_up(self) -> float:
-        """Analyse and dance to a short click track once; returns the seconds it took.
+        """Make one whole request on a short click track; returns the seconds it took.
 
         The first beat analysis and feature extraction of a process compile librosa's numba
-        code (a few seconds); doing it at start spares the first visitor the wait.
+        code (a few seconds), and the first video, score and plot load what they need; doing it
+        all at start spares the first visitor the wait. Its files are removed, and its stage
+        times are not kept for the time-left estimates (a 1 s dance is mostly fixed costs).
         """
         clock = time.perf_counter()
         t = np.arange(int(WARM_UP_SECONDS * SAMPLE_RATE)) / SAMPLE_RATE  # (N,) s
         since_beat = np.mod(t, 60.0 / WARM_UP_BPM)
-        clicks = np.where(since_beat < WARM_UP_CLICK_S, np.sin(2 * np.pi * 1000.0 * t), 0.0)
-        audio = audio_from_array(0.5 * clicks.astype(np.float32), SAMPLE_RATE, name="warm-up clicks")
-        analyse_rhythm(audio)
-        with self._generate_lock:
-            self.generator.generate(audio, seed=0, steps=1, duration=MIN_DANCE_SECONDS)
+        clicks = np.where(since_beat < WARM_UP_CLICK_S, np.sin(2 * np.pi * WARM_UP_TONE_HZ * t), 0.0)
+        folder = Path(tempfile.mkdtemp(prefix="warm-up-", dir=self.work_dir))
+        try:
+            song = folder / "warm-up clicks.wav"
+            soundfile.write(song, (WARM_UP_LEVEL * clicks).astype(np.float32), SAMPLE_RATE)
+            result = self.generate(song, DanceSettings(duration=MIN_DANCE_SECONDS, steps=1))
+            shutil.rmtree(result.folder, ignore_errors=True)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            self.costs = StageCosts()
         return time.perf_counter() - clock
 
     def close(self) -> None:
         """Remove the work folder if this service made it."""
         if self._own_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def active_requests(self) -> int:
+        """Requests being worked on now (a stopped request counts until its work has stopped)."""
+        with self._active_lock:
+            return self._active
+
+    @contextlib.contextmanager
+    def _counted(self) -> Iterator[None]:
+        with self._active_lock:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._active_lock:
+                self._active -= 1
 
     def _new_request_dir(self) -> Path:
         purge_old_requests(self.work_dir, self.limits.keep_minutes * 60)
@@ -242,41 +262,79 @@ class DanceService:
         song: str | os.PathLike | None,
         settings: DanceSettings | None = None,
         progress: Progress | None = None,
+        cancel: CancelFlag | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> DanceResult:
-        """Make, render, export and score one dance; raises InputError / AudioError for bad requests."""
-        timings: dict[str, float] = {}
-        clock = time.perf_counter()
-        check = _stage(progress, PROGRESS_CHECK)
-        check(0.0, "reading the song")
-        settings = check_settings(settings or DanceSettings(), self.bodies)
+        """Make, render, export and score one dance.
+
+        Args:
+            song: the song file.
+            settings: the request's settings (defaults: the whole song, up to the limit).
+            progress: ``progress(fraction, text)``; the text names the stage and the time left.
+            cancel: set it (from any thread) to stop the request at its next step or frame.
+            notify: called at once with the notice when the dance is cut to the server's limit.
+        Raises:
+            InputError, AudioError: a request that cannot be served, with a message for people.
+            app.turns.Cancelled: ``cancel`` was set; the work stopped and the request's folder is gone.
+        """
+        flag = cancel or CancelFlag()
+        track = RequestProgress(progress, self.costs, flag)
+        with self._counted():
+            folder = self._new_request_dir()
+            try:
+                return self._make(song, settings or DanceSettings(), track, flag, notify, folder)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)  # nothing of a failed or stopped request stays
+                raise
+
+    def _make(
+        self,
+        song: str | os.PathLike | None,
+        settings: DanceSettings,
+        track: RequestProgress,
+        flag: CancelFlag,
+        notify: Callable[[str], None] | None,
+        folder: Path,
+    ) -> DanceResult:
+        track.stage("check")
+        settings = check_settings(settings, self.bodies)
         audio = check_song(song, self.limits)
         song = Path(song)
-        start, duration = dance_span(audio.duration, settings, self.limits, song.name)
-        check(0.5, "finding the beats")
+        span = dance_span(audio.duration, settings, self.limits, song.name)
+        track.dance_seconds = span.duration
+        if span.notice:
+            log.info("%s", span.notice)
+            if notify is not None:
+                notify(span.notice)
+        track.report(0.5, "finding the beats")
         rhythm = analyse_rhythm(audio)
-        timings["check_s"] = time.perf_counter() - clock
 
-        stages = {name: _stage(progress, span) for name, span in PROGRESS_GENERATOR.items()}
-        unknown_stage = _stage(progress, (PROGRESS_CHECK[1], PROGRESS_RENDER[0]))
+        steps = settings.steps or self.default("steps")
+        if self._generate_turns.busy():
+            track.note(SPANS["features"][0], "waiting for the generator (another request is using it)")
+        with self._generate_turns.turn(flag) as turn:
+            track.stage("features")
 
-        def sample(stage: str, fraction: float) -> None:
-            report = stages.get(stage, unknown_stage)
-            report(fraction, STAGE_TEXT.get(stage, str(stage)))
+            def sampled(stage: str, fraction: float) -> None:
+                if stage == "sampling":
+                    if track.current != "sampling":
+                        track.stage("sampling")
+                    done = round(fraction * steps) if steps else 0
+                    track.report(fraction, f"step {done} of {steps}" if steps else "")
+                    turn.pass_turn()
+                else:
+                    track.report(fraction)
 
-        unknown_stage(0.0, "waiting for the generator")
-        clock = time.perf_counter()
-        with self._generate_lock:
             motion = self.generator.generate(
                 audio,  # the decoded song: the generator takes a path or an Audio
                 seed=settings.seed,
                 steps=settings.steps,
                 guidance=settings.guidance,
-                start=start,
-                duration=duration,
-                progress=sample,
+                start=span.start,
+                duration=span.duration,
+                progress=sampled,
                 foot_lock=settings.foot_lock,
             )
-        timings["generate_s"] = time.perf_counter() - clock
         motion = replace(
             motion,
             source_song=song.name,  # never the server's temporary path
@@ -285,32 +343,40 @@ class DanceService:
                                          "foot_lock": settings.foot_lock}},
         )
 
-        folder = self._new_request_dir()
         stem = f"{safe_stem(song.name)}_dance_seed{settings.seed}"
-        draw = _stage(progress, PROGRESS_RENDER)
-        draw(0.0, "waiting for the renderer")
-        clock = time.perf_counter()
-        with self._render_lock:
+        if self._render_turns.busy():
+            track.note(SPANS["render"][0], "waiting for the renderer (another request is using it)")
+        with self._render_turns.turn(flag) as turn:
+            track.stage("render")
+
+            def drawn(done: int, total: int) -> None:
+                track.report(done / max(total, 1), f"frame {done} of {total}")
+                if done % RENDER_TURN_FRAMES == 0:
+                    turn.pass_turn()
+
             video = render_video(
                 motion,
                 song,
                 folder / f"{stem}.mp4",
                 body=settings.body,
                 size=self.video_size,
-                progress=lambda done, total: draw(done / max(total, 1), "rendering the video"),
+                progress=drawn,
                 beats=rhythm.beat_times,
                 workers=1,
             )
-        timings["render_s"] = time.perf_counter() - clock
 
-        finish = _stage(progress, PROGRESS_FINISH)
-        finish(0.0, "scoring and writing the motion files")
-        clock = time.perf_counter()
+        track.stage("finish")
         files = tuple(export_motion(motion, folder / f"{stem}{suffix}") for suffix in EXPORT_SUFFIXES)
         score = score_dance(motion, rhythm, name=song.name)
         figure = beat_figure(motion, rhythm, score)
-        timings["finish_s"] = time.perf_counter() - clock
-        finish(1.0, "done")
+        track.done()
+        seconds = track.seconds
+        timings = {
+            "check_s": seconds.get("check", 0.0),
+            "generate_s": seconds.get("features", 0.0) + seconds.get("sampling", 0.0),
+            "render_s": seconds.get("render", 0.0),
+            "finish_s": seconds.get("finish", 0.0),
+        }
         log.info("%s: %.1f s of dance, seed %d, %s", song.name, motion.duration, settings.seed,
                  ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
-        return DanceResult(video, files, motion, rhythm, score, figure, folder, timings)
+        return DanceResult(video, files, motion, rhythm, score, figure, folder, timings, span.notice)

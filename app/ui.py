@@ -3,12 +3,26 @@
 :func:`build_app` lays out the page; its Generate button is also the API endpoint
 ``/generate`` (song file first, video first in the result). :func:`launch` starts the server
 with the queue, the upload limit, the cache clean-up and no analytics.
+
+The Generate callback is a coroutine that runs :meth:`DanceService.generate` on a worker thread,
+so a request can be stopped: gradio cancels the coroutine when Stop is pressed (or a client
+calls ``/cancel``, e.g. ``gradio_client``'s ``job.cancel()``), and the page's unload event fires
+when its tab is closed or reloaded (the session's heartbeat ends); either sets the request's
+:class:`~app.turns.CancelFlag`, and the work stops at its next denoising step or frame and
+removes its files. (A plain function would keep running on its thread after a cancel: gradio
+cannot stop a thread.)
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
+import functools
 import logging
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +39,11 @@ from app.request import (  # noqa: E402
     SUPPORTED_SUFFIXES,
     DanceSettings,
     InputError,
+    format_seconds,
 )
 from app.service import DanceService  # noqa: E402
+from app.turns import CancelFlag, Cancelled  # noqa: E402
+from app.viewer import VIEWER_DIR, dance_3d, viewer_components  # noqa: E402
 from motionbeat.audio import AudioError  # noqa: E402
 from motionbeat.metrics.scoring import ScoringError  # noqa: E402
 
@@ -40,8 +57,10 @@ EXAMPLES_DIR: Path = Path(__file__).resolve().parent.parent / "examples"
 EXAMPLE_SUFFIXES: tuple[str, ...] = (".ogg", ".wav", ".mp3", ".flac")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
-DEFAULT_CONCURRENCY = 2
-"""Requests worked on at once; sampling and rendering each run one at a time (see app.service)."""
+DEFAULT_CONCURRENCY = 4
+"""Requests worked on at once; sampling and rendering are each one request's turn at a time, and a
+long request passes its turn between steps and seconds of video (see app.service), so one or two
+whole-song requests never hold up the rest of the queue."""
 MAX_QUEUE = 32
 """Requests that may wait in the queue; more are turned away with a 'queue full' message."""
 CACHE_SWEEP_S = 600
@@ -61,8 +80,9 @@ def _intro(service: DanceService) -> str:
         "dancer moving to it, the motion as `.npz`, AIST++ `.pkl` and `.bvh` (Blender), the beat "
         "alignment score (BAS, higher is better) and the physical foot contact score (PFC, lower is "
         "better).\n\n"
-        f"Songs: {kinds}; up to {limits.max_upload_mb:g} MB. Dances: up to {limits.max_seconds:g} s "
-        "(choose the part with *start* and *duration*)."
+        f"Songs: {kinds}; up to {limits.max_upload_mb:g} MB. The dance lasts the whole song, up to "
+        f"{format_seconds(limits.max_duration)}: a longer song is danced for its first "
+        f"{format_seconds(limits.max_duration)} (choose another part with *start* and *duration*)."
     )
 
 
@@ -87,10 +107,49 @@ def _example_songs(examples_dir: Path | None) -> list[Path]:
     return sorted(p for p in examples_dir.iterdir() if p.suffix.lower() in EXAMPLE_SUFFIXES)
 
 
-def make_handler(service: DanceService):
-    """The Generate callback: song path and settings in; video, files, scores and plot out."""
+class RunningRequests:
+    """The cancel flags of the requests under way, by session (a browser tab or a client); thread-safe."""
 
-    def generate(
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flags: dict[str, set[CancelFlag]] = {}
+
+    def add(self, session: str, flag: CancelFlag) -> None:
+        with self._lock:
+            self._flags.setdefault(session, set()).add(flag)
+
+    def discard(self, session: str, flag: CancelFlag) -> None:
+        with self._lock:
+            flags = self._flags.get(session, set())
+            flags.discard(flag)
+            if not flags:
+                self._flags.pop(session, None)
+
+    def cancel_session(self, session: str) -> int:
+        """Stop every request of ``session``; returns how many there were."""
+        with self._lock:
+            flags = self._flags.pop(session, set())
+        for flag in flags:
+            flag.set()
+        return len(flags)
+
+
+def _show_notice(text: str) -> None:
+    """A notice toast on the page at once (it stays until closed); the API gets it in the scores."""
+    gr.Warning(text, duration=None, title="Dance cut to the limit")
+
+
+def make_handler(
+    service: DanceService, concurrency: int = DEFAULT_CONCURRENCY, running: RunningRequests | None = None
+):
+    """The Generate callback: song path and settings in; video, files, scores and plot out.
+
+    ``running`` collects each request's cancel flag under its session (for the unload event).
+    """
+    workers = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="dance")
+    running = running if running is not None else RunningRequests()
+
+    async def generate(
         song: str | None,
         start: float | None = 0.0,
         duration: float | None = 0.0,
@@ -99,14 +158,33 @@ def make_handler(service: DanceService):
         steps: float | None = None,
         body: str | None = None,
         foot_lock: bool | None = True,
+        request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - gradio's documented idiom
     ) -> tuple[str, list[str], dict[str, Any], Any]:
         settings = DanceSettings(
             start=start, duration=duration, seed=seed, guidance=guidance, steps=steps, body=body or "",
             foot_lock=foot_lock,
         )
+        flag = CancelFlag()
+        session = getattr(request, "session_hash", None) or ""
+        running.add(session, flag)
+        work = functools.partial(
+            service.generate, song, settings, progress=lambda f, desc: progress(f, desc=desc), cancel=flag,
+            notify=_show_notice,
+        )
+        # gradio's progress and warnings find their request through context variables: copy them over
+        job = asyncio.get_running_loop().run_in_executor(workers, contextvars.copy_context().run, work)
         try:
-            result = service.generate(song, settings, progress=lambda f, desc: progress(f, desc=desc))
+            result = await asyncio.shield(job)
+        except asyncio.CancelledError:  # Stop pressed or /cancel called: stop the work, then let go
+            flag.set()
+            with contextlib.suppress(Exception):
+                await job
+            log.info("stopped by the user: %s", song)
+            raise
+        except Cancelled:
+            log.info("stopped, the page was left: %s", song)
+            raise gr.Error("The request was stopped.", title="Stopped", print_exception=False) from None
         except (InputError, AudioError, ScoringError) as err:
             log.info("refused: %s", err)
             raise gr.Error(str(err), title="Cannot make this dance", print_exception=False) from None
@@ -118,9 +196,17 @@ def make_handler(service: DanceService):
                 title="Generation failed",
                 print_exception=False,  # logged above with its traceback
             ) from None
+        finally:
+            running.discard(session, flag)
         return str(result.video), [str(p) for p in result.files], result.scores(), result.figure
 
     return generate
+
+
+def _notice_text(scores: dict[str, Any] | None) -> str:
+    """The notice shown above the video: why the dance is shorter than the song (or nothing)."""
+    notice = (scores or {}).get("notice")
+    return f"**Note:** {notice}" if notice else ""
 
 
 def build_app(
@@ -157,7 +243,8 @@ def build_app(
                         duration = gr.Number(
                             0.0,
                             label="Duration (s)",
-                            info=f"0: to the end of the song; at most {limits.max_seconds:g} s",
+                            info=f"0: the whole song; longer than {format_seconds(limits.max_duration)} "
+                            "is cut to it",
                             minimum=0,
                             step=0.5,
                         )
@@ -193,11 +280,15 @@ def build_app(
                             label="Hold planted feet",
                             info="clean foot sliding with leg IK (off: the model's raw output)",
                         )
-                button = gr.Button("Generate", variant="primary", elem_id="generate")
+                with gr.Row():
+                    button = gr.Button("Generate", variant="primary", elem_id="generate", scale=3)
+                    stop = gr.Button("Stop", variant="stop", elem_id="stop", scale=1)
             with gr.Column(scale=1):
+                notice = gr.Markdown("", elem_id="notice")
                 video = gr.Video(
                     label="Dance", interactive=False, elem_id="dance-video", buttons=["download"]
                 )
+                view_3d, glb_file = viewer_components()  # the dance in 3D, beside the video
                 scores = gr.JSON(label="Scores", elem_id="scores")
                 plot = gr.Plot(label=PLOT_LABEL, show_label=False, elem_id="beat-plot")
                 files = gr.File(
@@ -206,14 +297,26 @@ def build_app(
                     interactive=False,
                     elem_id="motion-files",
                 )
-        button.click(
-            make_handler(service),
+        running = RunningRequests()
+        button.click(lambda: "", None, notice, queue=False, api_visibility="private")  # a new request
+        event = button.click(
+            make_handler(service, concurrency, running),
             inputs=[song, start, duration, seed, guidance, steps, body, foot_lock],
             outputs=[video, files, scores, plot],
             api_name=API_NAME,
             concurrency_limit=concurrency,
             concurrency_id=API_NAME,
         )
+        event.success(_notice_text, scores, notice, queue=False, api_visibility="private")
+        event.success(dance_3d, [files, body], [view_3d, glb_file], api_visibility="private")
+        stop.click(None, None, None, cancels=[event])
+
+        def left(request: gr.Request) -> None:
+            """The tab was closed or reloaded (its heartbeat ended): stop its requests."""
+            if stopped := running.cancel_session(request.session_hash):
+                log.info("a page was left: stopping its %d request(s)", stopped)
+
+        demo.unload(left)
     demo.queue(default_concurrency_limit=concurrency, max_size=MAX_QUEUE)
     return demo
 
@@ -233,6 +336,7 @@ def launch(
     allowed = [str(service.work_dir)]
     if examples_dir is not None and examples_dir.is_dir():
         allowed.append(str(examples_dir))
+    allowed.append(str(VIEWER_DIR))  # the 3D view's script and its vendored three.js
     demo.launch(
         server_name=host,
         server_port=port,

@@ -3,12 +3,15 @@
     python -m generator.sample SONG_OR_DIR... [--out DIR] [--checkpoint STEM] [--seed N]
         [--steps N] [--guidance W] [--start S] [--duration S] [--device cpu|cuda]
         [--no-video] [--body mannequin|smpl|skeleton] [--size 512]
+        [--formats npz,pkl,bvh,glb] [--rig smpl|mixamo]
         [--inbetween-from MOTION [--keyframe-every S]]
         [--keep-joints GROUP --from MOTION]
 
 For every song it writes ``DIR/<song stem>.npz`` (the project's motion file, naming the song and
 the excerpt's offset in it), ``.pkl`` (AIST++ style, 60 fps), ``.bvh`` (Blender, metres, y up) and
 ``.mp4`` (the dance with the song; skipped with ``--no-video``), and prints where each went.
+``--formats`` picks the motion files (``glb``: the ``--body`` mesh skinned to the skeleton and
+animated, for Blender and game engines); ``--rig mixamo`` names the BVH / GLB joints as Mixamo does.
 Songs given as a folder (its audio files, not recursing) are sampled together with the files
 given directly, in one batched sampling run (:meth:`DanceGenerator.generate_many`).
 
@@ -28,6 +31,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 from generator.sampling.checkpoint import DEFAULT_CHECKPOINT, GeneratorCheckpointError
@@ -36,13 +41,14 @@ from generator.sampling.editing import JOINT_GROUPS
 from generator.sampling.pipeline import DanceGenerator
 from motionbeat import audio as au
 from motionbeat.core.motion import Motion, MotionFileError, load_motion
+from render.rigs import DEFAULT_RIG, RIG_NAMES
 
 AUDIO_SUFFIXES: frozenset[str] = frozenset(
     {".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif"} | au.FFMPEG_SUFFIXES
 )
 """Files a folder argument contributes: what ``motionbeat.audio.load_audio`` decodes."""
 MOTION_SUFFIXES: tuple[str, ...] = (".npz", ".pkl", ".bvh")
-"""Motion files written for every song (besides the video)."""
+"""Motion files written for every song by default (``--formats npz,pkl,bvh``; ``glb`` on request)."""
 DEFAULT_OUT: str = "outputs"
 DEFAULT_BODY: str = "mannequin"
 DEFAULT_VIDEO_SIZE: int = 512
@@ -70,6 +76,22 @@ def collect_songs(inputs: list[Path]) -> list[Path]:
     return songs
 
 
+def check_output_folder(out: Path) -> None:
+    """Make ``out`` (and its parents) and create and delete a file in it, before any work is done,
+    so a folder that cannot hold the dances is named at once instead of after the sampling.
+    Raises :class:`SampleError` naming the folder and the reason (a path under a regular file,
+    a read-only or virtual file system such as /proc, no permission, a full disk)."""
+    if out.exists() and not out.is_dir():
+        raise SampleError(f"{out}: is a file, not a folder; give --out a folder for the dances")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as err:
+        raise SampleError(f"{out}: cannot write the dances to this folder "
+                          f"({err.strerror or err})") from None
+
+
 def output_stems(songs: list[Path], out: Path) -> list[Path]:
     """``out/<song stem>`` per song; repeated stems get ``-2``, ``-3``... in order."""
     seen: dict[str, int] = {}
@@ -79,6 +101,18 @@ def output_stems(songs: list[Path], out: Path) -> list[Path]:
         seen[song.stem] = count
         stems.append(out / (song.stem if count == 1 else f"{song.stem}-{count}"))
     return stems
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """``"npz,glb"`` -> ``(".npz", ".glb")``; an unknown or empty list is an argparse error."""
+    from render.export import EXPORT_FORMATS
+
+    names = [n.strip().lower().lstrip(".") for n in text.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(EXPORT_FORMATS))
+    if unknown or not names:
+        given = ", ".join(unknown) or "(none given)"
+        raise argparse.ArgumentTypeError(f"unknown format(s) {given}; choose from {','.join(EXPORT_FORMATS)}")
+    return tuple(dict.fromkeys(f".{n}" for n in names))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"video body (default {DEFAULT_BODY})")
     p.add_argument("--size", type=int, default=DEFAULT_VIDEO_SIZE,
                    help=f"video width and height in pixels (default {DEFAULT_VIDEO_SIZE})")
+    p.add_argument("--formats", type=parse_formats, default=MOTION_SUFFIXES, metavar="LIST",
+                   help="motion files to write, comma separated from npz,pkl,bvh,glb (default "
+                   "npz,pkl,bvh); glb is the --body mesh skinned and animated (Blender, game engines)")
+    p.add_argument("--rig", choices=RIG_NAMES, default=DEFAULT_RIG,
+                   help=f"joint names in .bvh and .glb: SMPL's or Mixamo's (default {DEFAULT_RIG})")
     edit = p.add_argument_group("editing")
     edit.add_argument("--inbetween-from", type=Path, metavar="MOTION",
                       help="keep this motion's poses every --keyframe-every seconds")
@@ -131,21 +170,38 @@ def _constraint(args):
 
 
 class _Progress:
-    """``progress(stage, fraction)`` as one tqdm bar per stage on stderr."""
+    """``progress(stage, fraction)`` as one tqdm bar per stage on stderr; also the wall-clock
+    seconds of every stage (:meth:`lap` adds stages of the command's own), for the timing line."""
 
     def __init__(self, enabled: bool):
         self.enabled, self.bar, self.stage = enabled, None, None
+        self.seconds: dict[str, float] = {}
+        self._clock = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        """Charge the seconds since the last stage change to ``stage``."""
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._clock
+        self._clock = now
 
     def __call__(self, stage: str, fraction: float) -> None:
-        if not self.enabled:
-            return
-        from tqdm import tqdm
-
         if stage != self.stage:
+            if self.stage is not None:
+                self.lap(self.stage)
             self.close()
             self.stage = stage
-            self.bar = tqdm(total=100, desc=stage, unit="%", file=sys.stderr, leave=False)
-        self.bar.update(round(100 * fraction) - self.bar.n)
+            if self.enabled:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=100, desc=stage, unit="%", file=sys.stderr, leave=False)
+        if self.bar is not None:
+            self.bar.update(round(100 * fraction) - self.bar.n)
+
+    def report(self) -> None:
+        """One ``timings:`` line on stderr (unless --quiet): seconds per stage, in order."""
+        if self.enabled and self.seconds:
+            print("timings: " + ", ".join(f"{stage} {s:.1f} s" for stage, s in self.seconds.items()),
+                  file=sys.stderr)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -153,11 +209,17 @@ class _Progress:
             self.bar = None
 
 
-def write_outputs(motion: Motion, song: Path, stem: Path, args) -> list[Path]:
-    """The motion files (and video) of one song; returns the paths written."""
+def write_outputs(motion: Motion, song: Path, stem: Path, args, lap=None) -> list[Path]:
+    """The motion files (and video) of one song; returns the paths written. ``lap(stage)``, if
+    given, is called after the motion files ("export") and after the video ("video")."""
     from render.export import export_motion
 
-    written = [export_motion(motion, stem.with_suffix(suffix)) for suffix in MOTION_SUFFIXES]
+    lap = lap or (lambda stage: None)
+    written = [
+        export_motion(motion, stem.with_suffix(suffix), rig=args.rig, body=args.body)
+        for suffix in args.formats
+    ]
+    lap("export")
     if not args.no_video:
         from render.video import render_video
 
@@ -165,6 +227,7 @@ def write_outputs(motion: Motion, song: Path, stem: Path, args) -> list[Path]:
             motion, song, stem.with_suffix(".mp4"), body=args.body, size=args.size,
             progress=not args.quiet, beats=motion.meta.get("beat_times") or None,
         ))
+        lap("video")
     return written
 
 
@@ -182,8 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     progress = _Progress(not args.quiet)
     try:
         songs = collect_songs(args.songs)
+        check_output_folder(args.out)
         constraint = _constraint(args)
         generator = DanceGenerator.load(args.checkpoint, device=args.device)
+        progress.lap("load model")
         if generator.untrained:
             print(f"warning: {generator.checkpoint} is an untrained checkpoint (random weights)",
                   file=sys.stderr)
@@ -193,11 +258,13 @@ def main(argv: list[str] | None = None) -> int:
             foot_lock=not args.no_foot_lock,
         )
         progress.close()
+        progress.lap(progress.stage or "sampling")
         for song, motion, stem in zip(songs, motions, output_stems(songs, args.out), strict=True):
-            written = write_outputs(motion, song, stem, args)
+            written = write_outputs(motion, song, stem, args, progress.lap)
             print(f"{song} ({motion.duration:.1f} s from {motion.start_offset:.2f} s) -> "
                   + ", ".join(str(p) for p in written))
-    except (au.AudioError, FileNotFoundError, GeneratorCheckpointError, MotionFileError,
+        progress.report()
+    except (au.AudioError, OSError, GeneratorCheckpointError, MotionFileError,
             RenderError, BodyError, ExportError, ValueError) as err:
         progress.close()
         print(f"error: {err}", file=sys.stderr)

@@ -5,6 +5,14 @@
 A thin command over :mod:`motionbeat.metrics.scoring`. Each motion is scored against its song (given in
 the same order with ``--audio``, or named in the motion file), aligned by the motion's start
 offset in the song. Prints a table; ``--json`` writes per-file and mean values.
+
+When the dances come with two or more different songs, every dance is also scored against
+every OTHER song given (:func:`motionbeat.metrics.scoring.own_other_scores`), and each measure's
+own - other gap is printed with a bootstrap 95 % interval over songs (``own_other`` in the
+JSON): BAS, BAS_motion, BEC, BEC_lag and the beat-phase locking R. A measure shows that the
+dances follow their songs only where that gap is clearly above 0. ``--no-own-other`` skips it.
+
+    python -m generator.score a.npz b.npz c.npz --audio a.wav b.wav c.wav
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from motionbeat.metrics.scoring import (
     ScoringError,
     distribution_scores,
     mean_scores,
+    own_other_scores,
     score_dance,
 )
 
@@ -69,9 +78,11 @@ def load_reference(directory: Path) -> list[Motion]:
 
 def score_files(
     motion_paths: list[Path], audio: list[Path] | None = None, reference: Path | None = None,
-    pkl_fps: float = contract.AISTPP_FPS,
+    pkl_fps: float = contract.AISTPP_FPS, own_other: bool = True, seed: int = 0,
 ) -> dict:
-    """Score motion files; returns ``{"files": [...], "mean": {...}, "protocol": {...}}``."""
+    """Score motion files; returns ``{"files": [...], "mean": {...}, "protocol": {...}}``, and
+    ``"own_other"`` (per measure: own, other, gap, gap_lo, gap_hi, ...) when ``own_other`` and
+    the dances have at least two different songs."""
     if not motion_paths:
         raise ScoringError("no motion files given")
     motions = [load_motion(p, fps=pkl_fps) for p in motion_paths]
@@ -89,7 +100,15 @@ def score_files(
         dict(s.as_dict(), file=str(p), song=str(song))
         for s, p, song in zip(scores, motion_paths, songs, strict=True)
     ]
-    return {"files": files, "mean": mean, "protocol": PROTOCOL}
+    report = {"files": files, "mean": mean, "protocol": PROTOCOL}
+    if own_other and len(rhythms) >= 2:
+        keys = list(rhythms)  # songs in first-seen order
+        found = own_other_scores(motions, [rhythms[k] for k in keys], [keys.index(s) for s in songs],
+                                 seed=seed)
+        report["own_other"] = found["measures"]
+        for i, f in enumerate(files):
+            f.update({f"{k}_other": v["other"][i] for k, v in found["per_dance"].items()})
+    return report
 
 
 def format_table(report: dict) -> str:
@@ -98,19 +117,30 @@ def format_table(report: dict) -> str:
         return "   n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:6.4f}"
 
     width = max([len("mean")] + [len(Path(f["file"]).name) for f in report["files"]])
-    lines = [f"{'file':<{width}}  {'sec':>6}  {'PFC':>6}  {'BAS':>6}  {'BAS_m':>6}"]
+    keys = ("pfc", "bas", "bas_motion", "bec", "phase_r")
+    lines = [f"{'file':<{width}}  {'sec':>6}  {'PFC':>6}  {'BAS':>6}  {'BAS_m':>6}  {'BEC':>6}  {'R':>6}"]
     for f in report["files"]:
-        lines.append(
-            f"{Path(f['file']).name:<{width}}  {f['duration_s']:6.1f}  {fmt(f['pfc'])}  {fmt(f['bas'])}  "
-            f"{fmt(f['bas_motion'])}"
-        )
+        lines.append(f"{Path(f['file']).name:<{width}}  {f['duration_s']:6.1f}  "
+                     + "  ".join(fmt(f.get(k)) for k in keys))
     m = report["mean"]
-    lines.append(f"{'mean':<{width}}  {'':>6}  {fmt(m['pfc'])}  {fmt(m['bas'])}  {fmt(m['bas_motion'])}")
+    lines.append(f"{'mean':<{width}}  {'':>6}  " + "  ".join(fmt(m.get(k)) for k in keys))
     if "fid_k" in m:
         lines.append(
             f"FID_k {m['fid_k']:.3f}  FID_g {m['fid_g']:.3f}  Div_k {m['div_k']:.3f}  Div_g {m['div_g']:.3f}"
             f"  ({m['n_gen']} dances against {m['n_ref']} reference motions)"
         )
+    if "own_other" in report:
+        oo = report["own_other"]
+        first = next(iter(oo.values()))
+        lines += [
+            "",
+            f"own song vs other songs ({first['n_dances']} dances, {first['n_songs']} songs; "
+            f"gap = own - other, 95 % bootstrap interval over songs, {first['resamples']} resamples)",
+            f"{'measure':<10}  {'own':>7}  {'other':>7}  {'gap':>7}  95 % interval",
+        ]
+        for k, v in oo.items():
+            lines.append(f"{k:<10}  {fmt(v['own']):>7}  {fmt(v['other']):>7}  {fmt(v['gap']):>7}  "
+                         f"[{fmt(v['gap_lo']).strip()}, {fmt(v['gap_hi']).strip()}]")
     return "\n".join(lines)
 
 
@@ -139,9 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write per-file and mean scores to this JSON file")
     parser.add_argument("--pkl-fps", type=float, default=contract.AISTPP_FPS,
                         help="frame rate of .pkl motions (AIST++: %(default)s)")
+    parser.add_argument("--no-own-other", action="store_true",
+                        help="do not score each dance against the other songs given")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the own/other bootstrap")
     args = parser.parse_args(argv)
     try:
-        report = score_files(args.motions, args.audio, args.reference, args.pkl_fps)
+        report = score_files(args.motions, args.audio, args.reference, args.pkl_fps,
+                             own_other=not args.no_own_other, seed=args.seed)
     except (ScoringError, MotionFileError, AudioError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

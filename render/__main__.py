@@ -1,5 +1,8 @@
 """Command line: ``python -m render MOTION --audio song.wav --out dance.mp4``.
 
+Exports: ``python -m render MOTION --export dance.glb --export dance.bvh [--rig mixamo]
+[--body smpl --smpl PATH]`` (any of .bvh, .npz, .pkl, .glb; ``--body`` is also the .glb's mesh).
+
 A thin wrapper over :func:`render.video.pipeline.render_video` and :func:`render.export.export_motion`.
 """
 
@@ -16,6 +19,7 @@ from motionbeat.core import contract
 from motionbeat.core.motion import MotionFileError, load_motion
 from render.bodies import BODY_NAMES, SMPL_DIR_ENV, BodyError
 from render.export import EXPORT_SUFFIXES, UNIT_SCALE, ExportError, export_motion
+from render.rigs import DEFAULT_RIG, RIG_NAMES
 from render.scene.errors import RenderError
 from render.scene.stage import DEFAULT_SIZE
 from render.video.ffmpeg import X264_CRF
@@ -44,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m render",
         description="Render a dance (.npz or AIST++ .pkl) to an H.264 + AAC .mp4 with its song, "
-        "and/or export it as BVH / .npz / AIST++ .pkl.",
+        "and/or export it as BVH / .npz / AIST++ .pkl / skinned, animated .glb.",
     )
     parser.add_argument("motion", help="motion file: .npz (project format) or AIST++ .pkl")
     parser.add_argument(
@@ -52,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", help="video to write (.mp4)")
     parser.add_argument(
-        "--body", choices=BODY_NAMES, default="mannequin", help="default: mannequin"
+        "--body", choices=BODY_NAMES, default="mannequin", help="video and .glb body, default: mannequin"
     )
     parser.add_argument(
         "--size", type=int, default=DEFAULT_SIZE, help=f"pixels, default {DEFAULT_SIZE}"
@@ -85,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--units", choices=sorted(UNIT_SCALE), default="m", help="BVH units, default m"
     )
+    parser.add_argument(
+        "--rig", choices=RIG_NAMES, default=DEFAULT_RIG,
+        help=f"joint names of .bvh and .glb exports: SMPL's or Mixamo's (default {DEFAULT_RIG})",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -99,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.start or args.duration is not None:
             motion = motion.sliced(args.start, args.duration)
         for target in args.export:
-            print(export_motion(motion, target, units=args.units))
+            print(export_motion(
+                motion, target, units=args.units, rig=args.rig, body=args.body, smpl_path=args.smpl
+            ))
         if args.out:
             beats = read_beats(args.beats) if args.beats else None
             out = render_video(

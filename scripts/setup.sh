@@ -11,6 +11,11 @@ dev=0
 # libegl1 + libgl1-mesa-dri give headless OpenGL through EGL for pyrender.
 apt_packages=(mma fluidsynth timgm6mb-soundfont libegl1 libgl1-mesa-dri libgles2)
 [ "$dev" = 1 ] && apt_packages+=(chromium)
+# Blender (3.4) imports the BVH / GLB exports in tests/render/test_render_blender.py; its glTF
+# importer needs the system numpy (python3-numpy), which its package only recommends.
+[ "$dev" = 1 ] && apt_packages+=(blender python3-numpy)
+# npm fetches the app's 3D viewer library (three.js) once, below; Node images ship their own npm.
+command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -29,3 +34,10 @@ if [ "$dev" = 1 ]; then
 else
   python3 -m pip install -q -e .
 fi
+
+# librosa compiles its numba kernels the first time a song is analysed (20-35 s on 2 cores) and
+# keeps them on disk: pay that once here, not in the first song (docs/audio_frontend.md).
+python3 -m motionbeat.audio.warmup
+
+# The app's 3D view: three.js, vendored under app/static/viewer/vendor (git-ignored) with npm pack.
+python3 -m app.viewer --check 2>/dev/null || python3 -m app.viewer --vendor

@@ -1,4 +1,10 @@
-"""``python -m generator.evaluate``: the command line of :func:`generator.evaluate.protocol.evaluate`."""
+"""``python -m generator.evaluate``: the command line of :func:`generator.evaluate.protocol.evaluate`.
+
+``--dataset {corpus,aistpp,finedance,bvh,positions}`` names what ``--corpus`` holds; other datasets
+are converted once into a corpus folder (``motionbeat.datasets.registry``), and the dataset's
+protocol (``registry.PROTOCOLS``: Lodge's 1024-frame FineDance clips, EDGE's 5 s AIST++ spans)
+sets the default ``--seconds``; the report records it under ``"dataset"`` (``docs/datasets.md``).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,11 @@ from pathlib import Path
 
 import torch
 
-from generator.evaluate.protocol import evaluate
+from generator.evaluate.protocol import ROW_KINDS, evaluate
 from generator.evaluate.scoring import REFERENCES
 from generator.evaluate.songs import DEFAULT_SECONDS
 from generator.evaluate.table import write_report
+from motionbeat.datasets.registry import PROTOCOLS, add_dataset_arguments, dataset_corpus, dataset_from_args
 
 DEFAULT_THREADS: int = 2
 """torch CPU threads (the target machine has 2 cores)."""
@@ -21,12 +28,15 @@ DEFAULT_THREADS: int = 2
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m generator.evaluate",
                                 description="Evaluate dance generators and baselines on held-out songs.")
-    p.add_argument("--corpus", required=True, type=Path, help="corpus of motionbeat.choreography.build")
+    p.add_argument("--corpus", required=True, type=Path,
+                   help="corpus of motionbeat.choreography.build, or a dataset root with --dataset")
+    add_dataset_arguments(p)
     p.add_argument("--generators", nargs="*", default=[], type=Path, help="generator checkpoint stems")
     p.add_argument("--split", default="test", help="held-out split (default: %(default)s)")
     p.add_argument("--max-songs", type=int, default=None, help="evenly spread subset of the split")
-    p.add_argument("--seconds", type=float, default=DEFAULT_SECONDS,
-                   help="scored span from each song's start")
+    p.add_argument("--seconds", type=float, default=None,
+                   help=f"scored span from each song's start (default: the dataset protocol's, "
+                        f"else {DEFAULT_SECONDS:g})")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--samples", type=int, default=None,
                    help="dances per song in each row (default: the song's ground-truth count)")
@@ -39,8 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="torch CPU threads")
     p.add_argument("--out", type=Path, default=Path("docs/generator_eval.md"))
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--rows", nargs="+", choices=ROW_KINDS, default=list(ROW_KINDS),
+                   help="kinds of rows to make (default: all); without generator no checkpoint is needed")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
+    dataset = dataset_from_args(a, p)
+    protocol = PROTOCOLS[dataset]
+    seconds = a.seconds if a.seconds is not None else protocol["seconds"] or DEFAULT_SECONDS
     command = "python -m generator.evaluate " + shlex.join(sys.argv[1:] if argv is None else argv)
 
     def log(msg: str) -> None:
@@ -50,14 +65,17 @@ def main(argv: list[str] | None = None) -> int:
     from generator.sampling.checkpoint import GeneratorCheckpointError
 
     try:
+        corpus = dataset_corpus(dataset, a.corpus, progress=not a.quiet)
         report = evaluate(
-            a.corpus, a.generators, split=a.split, max_songs=a.max_songs, seconds=a.seconds,
+            corpus, a.generators, split=a.split, max_songs=a.max_songs, seconds=seconds,
             seed=a.seed, samples=a.samples, reference=a.reference, steps=a.steps,
             guidance=a.guidance, device=a.device, log=log, foot_lock=not a.no_foot_lock,
+            row_kinds=a.rows,
         )
     except (ValueError, GeneratorCheckpointError, FileNotFoundError) as err:  # AudioError too
         print(f"error: {err}", file=sys.stderr)
         return 2
+    report["dataset"] = {"name": dataset, "root": str(a.corpus), "protocol": protocol}
     md, js = write_report(report, a.out, command)
     print(md)
     print(js)

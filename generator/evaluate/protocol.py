@@ -36,6 +36,8 @@ from motionbeat.metrics.scoring import PROTOCOL
 GROUND_TRUTH: str = "ground truth"
 CHOREOGRAPHER: str = "rule-based choreographer"
 RANDOM_CLIPS: str = "random clips (other songs, train split)"
+ROW_KINDS: tuple[str, ...] = ("ground_truth", "generator", "choreographer", "random")
+"""The kinds of rows (``--rows``); a run without ``generator`` needs no checkpoint."""
 AISTPP_REFERENCE: dict[str, dict[str, float]] = {
     "pfc": {"ground truth": 1.332, "EDGE": 1.5363},
     "bas": {"ground truth": 0.2374, "EDGE": 0.26, "MotionBeat": 0.27, "Danceba": 0.2714},
@@ -60,22 +62,30 @@ def evaluate(
     batch_songs: int = DEFAULT_BATCH_SONGS,
     log: Log | None = None,
     foot_lock: bool = True,
+    row_kinds: Sequence[str] = ROW_KINDS,
 ) -> dict:
     """Run the whole evaluation (:mod:`generator.evaluate`); returns the report (see
-    :func:`generator.evaluate.table.write_report`)."""
+    :func:`generator.evaluate.table.write_report`). ``row_kinds``: the kinds of rows to make
+    (:data:`ROW_KINDS`); without ``generator`` the checkpoints are not loaded."""
     from generator.sampling.pipeline import DanceGenerator
 
     say = log or (lambda msg: None)
     started = time.perf_counter()
     if reference not in REFERENCES:
         raise EvaluationError(f"unknown reference pool {reference!r}; choose from {REFERENCES}")
+    unknown = sorted(set(row_kinds) - set(ROW_KINDS))
+    if unknown or not row_kinds:
+        raise EvaluationError(f"unknown or no row kinds {unknown}; choose from {ROW_KINDS}")
+    if "generator" not in row_kinds:
+        generators = ()
     # load every checkpoint first: a missing one fails before minutes of work
     loaded = [(Path(stem), DanceGenerator.load(stem, device=device)) for stem in generators]
     songs = load_held_out(corpus, split, seconds, max_songs, say)
     counts = dances_per_song(songs, samples)
     pool = train_pool(corpus)
 
-    rows: list[Row] = [Row(GROUND_TRUTH, "ground_truth", [list(s.dances) for s in songs])]
+    rows: list[Row] = ([Row(GROUND_TRUTH, "ground_truth", [list(s.dances) for s in songs])]
+                       if "ground_truth" in row_kinds else [])
     labels = [GROUND_TRUTH]
     for stem, gen in loaded:
         label = generator_label(gen.config.conditioner, stem, labels, gen.untrained)
@@ -86,20 +96,22 @@ def evaluate(
         dances = generator_dances(gen, songs, counts, seed, seconds, steps=steps, guidance=guidance,
                                   batch_songs=batch_songs, log=say, foot_lock=foot_lock)
         rows.append(Row(label, "generator", dances, time.perf_counter() - t0, str(stem)))
-    say(CHOREOGRAPHER)
-    t0 = time.perf_counter()
-    rows.append(Row(CHOREOGRAPHER, "choreographer", choreographer_dances(songs, counts, seed),
-                    time.perf_counter() - t0))
-    say(RANDOM_CLIPS)
-    t0 = time.perf_counter()
-    rows.append(Row(RANDOM_CLIPS, "random", random_clips(songs, pool, counts, seed),
-                    time.perf_counter() - t0))
+    if "choreographer" in row_kinds:
+        say(CHOREOGRAPHER)
+        t0 = time.perf_counter()
+        rows.append(Row(CHOREOGRAPHER, "choreographer", choreographer_dances(songs, counts, seed),
+                        time.perf_counter() - t0))
+    if "random" in row_kinds:
+        say(RANDOM_CLIPS)
+        t0 = time.perf_counter()
+        rows.append(Row(RANDOM_CLIPS, "random", random_clips(songs, pool, counts, seed),
+                        time.perf_counter() - t0))
 
     say(f"reference pool ({reference})")
     ref_k, ref_g, n_ref = reference_features(reference, songs, pool, seconds)
     for row in rows:
         say(f"scoring {row.label}")
-        score_row(row, songs, ref_k, ref_g)
+        score_row(row, songs, ref_k, ref_g, seed)
 
     return {
         "corpus": str(corpus),
@@ -130,8 +142,9 @@ def evaluate(
              **r.summary,
              "dances": [
                  dict(sc.as_dict(), **{k: v for k, v in m.meta.items()
-                                       if k in ("dance_id", "random_clip_of", "from_song", "from_seconds")})
-                 for sc, m in zip(r.scores, [m for ms in r.dances for m in ms], strict=True)
+                                       if k in ("dance_id", "random_clip_of", "from_song", "from_seconds")},
+                      **{f"{k}_other": v["other"][i] for k, v in r.own_other.get("per_dance", {}).items()})
+                 for i, (sc, m) in enumerate(zip(r.scores, [m for ms in r.dances for m in ms], strict=True))
              ]}
             for r in rows
         ],

@@ -6,7 +6,14 @@
 * PFC, BAS, BAS_motion per dance with :func:`motionbeat.metrics.scoring.score_dance` against the song's
   rhythm from ``motionbeat.audio.analyse_rhythm`` on the song audio (not the corpus' exact
   beats), so every row is scored on the same music beats; the row value is the mean over its
-  dances (:func:`motionbeat.metrics.scoring.mean_scores`).
+  dances (:func:`motionbeat.metrics.scoring.mean_scores`); the same for BEC, BEC_lag and the
+  beat-phase locking R (:mod:`motionbeat.metrics.alignment`).
+* Own vs other songs (:func:`motionbeat.metrics.scoring.own_other_scores`): every dance of the
+  row is also scored against every OTHER held-out song of the run (same span, same beats
+  analysis), and each measure's gap own - other with a bootstrap 95 % interval over songs
+  goes into the summary (``<measure>_own``, ``_other``, ``_gap``, ``_gap_lo``, ``_gap_hi``).
+  A measure sees the song only where the gap is > 0; for random clips of other songs it should
+  be ~0 by construction.
 * FID_k, FID_g, Div_k, Div_g on the AIST++ kinetic (72) and geometric (32) features of each
   dance at 60 fps (:func:`motionbeat.metrics.motion_features`, the preprocessing of
   :func:`motionbeat.metrics.scoring.distribution_scores`: resample to 60 fps, y-up, first root at the
@@ -40,7 +47,7 @@ from generator.evaluate.songs import POOL_SPLIT, EvaluationError, HeldOutSong, P
 from motionbeat import metrics
 from motionbeat.core import contract
 from motionbeat.core.motion import Motion
-from motionbeat.metrics.scoring import DanceScore, mean_scores, score_dance
+from motionbeat.metrics.scoring import DanceScore, mean_scores, own_other_scores, score_dance
 
 REFERENCES: tuple[str, ...] = ("train", "test")
 """``--reference`` choices: the train-split dances, or the held-out ground truth."""
@@ -64,11 +71,27 @@ class Row:
     checkpoint: str | None = None
     scores: list[DanceScore] = field(default_factory=list)
     summary: dict[str, float] = field(default_factory=dict)
+    own_other: dict = field(default_factory=dict)  # motionbeat.metrics.scoring.own_other_scores
 
 
-def score_row(row: Row, songs: Sequence[HeldOutSong], ref_kinetic: np.ndarray,
-              ref_geometric: np.ndarray) -> Row:
-    """Fill ``row.scores`` (one per dance) and ``row.summary`` (means, FID, Div, counts)."""
+OWN_OTHER_KEYS: tuple[str, ...] = ("own", "other", "gap", "gap_lo", "gap_hi")
+"""What the summary holds of each measure's own/other comparison, as ``<measure>_<key>``."""
+
+
+def own_other_row(row: Row, songs: Sequence[HeldOutSong], seed: int = 0) -> dict:
+    """Every dance of the row against every held-out song (:func:`own_other_scores`); {} when
+    there are fewer than 2 songs (no other song to compare with)."""
+    if len(songs) < 2:
+        return {}
+    flat = [m for motions in row.dances for m in motions]
+    own = [i for i, motions in enumerate(row.dances) for _ in motions]
+    return own_other_scores(flat, [s.rhythm for s in songs], own, seed=seed)
+
+
+def score_row(row: Row, songs: Sequence[HeldOutSong], ref_kinetic: np.ndarray | None,
+              ref_geometric: np.ndarray | None, seed: int = 0) -> Row:
+    """Fill ``row.scores`` (one per dance), ``row.own_other`` and ``row.summary`` (means,
+    own/other gaps, FID, Div, counts). No reference features (None): FID / Div are NaN."""
     row.scores = [
         score_dance(m, song.rhythm, name=f"{song.song_id}#{k}")
         for song, motions in zip(songs, row.dances, strict=True)
@@ -78,7 +101,11 @@ def score_row(row: Row, songs: Sequence[HeldOutSong], ref_kinetic: np.ndarray,
     summary: dict[str, float] = dict(mean_scores(row.scores))
     summary.update({f"{k}{v}": math.nan for k in ("fid_k", "fid_g", "div_k", "div_g")
                     for v in ("", "_varying")})
-    if len(flat) >= 2 and len(ref_kinetic) >= 2:
+    row.own_other = own_other_row(row, songs, seed)
+    for measure in metrics.MEASURES:
+        found = row.own_other.get("measures", {}).get(measure, {})
+        summary.update({f"{measure}_{k}": found.get(k, math.nan) for k in OWN_OTHER_KEYS})
+    if len(flat) >= 2 and ref_kinetic is not None and ref_geometric is not None and len(ref_kinetic) >= 2:
         kin, geo = motion_features(flat)
         found = metrics.fid_div_from_features(kin, geo, ref_kinetic, ref_geometric)
         summary.update({k: found[k] for k in ("fid_k", "fid_g", "div_k", "div_g")})

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from motionbeat.core.fileio import atomic_path
+from motionbeat.metrics import BOOTSTRAP_RESAMPLES
 
 NA: str = "–"
 LARGE: float = 1e6
@@ -22,6 +23,54 @@ def _fmt(x, digits: int) -> str:
     if abs(x) >= LARGE:
         return f"{x:.2e}"
     return f"{round(x, digits) + 0.0:.{digits}f}"  # + 0.0 turns -0.0 into 0.0
+
+
+GAP_MEASURES: tuple[tuple[str, str], ...] = (
+    ("bas", "BAS"), ("bas_motion", "BAS_motion"), ("bec", "BEC"), ("bec_lag", "BEC_lag"),
+    ("bec_any", "BEC_any"), ("phase_r", "R"),
+)
+"""Measures of the own/other table (``motionbeat.metrics.MEASURES``) and their column names."""
+TABLE_GAPS: tuple[str, ...] = ("bas", "bec", "bec_any", "phase_r")
+"""Measures whose own - other gap is a column of the main table."""
+
+
+def _gap(r: dict, measure: str, digits: int = 3) -> str:
+    """'gap [lo, hi]' of a row's own/other comparison for one measure."""
+    gap = r.get(f"{measure}_gap")
+    if gap is None or (isinstance(gap, float) and not math.isfinite(gap)):
+        return NA
+    lo, hi = r.get(f"{measure}_gap_lo"), r.get(f"{measure}_gap_hi")
+    return f"{_fmt(gap, digits)} [{_fmt(lo, digits)}, {_fmt(hi, digits)}]"
+
+
+def own_other_markdown(report: dict) -> list[str]:
+    """The own-song vs other-songs table: for each row and measure, own / other / gap [95 % CI]."""
+    names = " | ".join(f"{name} own / other / gap [95 % CI]" for _, name in GAP_MEASURES)
+    lines = [
+        "## Own song vs other songs",
+        "",
+        f"| method | dances | {names} |",
+        "|---|---|" + "---|" * len(GAP_MEASURES),
+    ]
+    for r in report["rows"]:
+        cells = " | ".join(
+            f"{_fmt(r.get(f'{m}_own'), 3)} / {_fmt(r.get(f'{m}_other'), 3)} / {_gap(r, m)}"
+            for m, _ in GAP_MEASURES
+        )
+        lines.append(f"| {r['label']} | {r['n_dances']} | {cells} |")
+    lines += [
+        "",
+        "Each dance scored with its own song (own) and with every other held-out song of the run "
+        "(other: the mean over them, same span and beats analysis); gap = own - other, mean over "
+        f"dances, with a 95 % percentile bootstrap interval over songs ({BOOTSTRAP_RESAMPLES} "
+        "resamples, `motionbeat.metrics.own_other`). A measure sees "
+        "the song only where the gap is clearly above 0; BAS alone does not show alignment. "
+        "BEC: correlation of the motion pulse with cos(2 pi beat phase) at lag 0 (BEC_lag: best "
+        "lag within 0.1 s; BEC_any: best constant phase offset); R: resultant length of the beat "
+        "phase at the motion beats (`motionbeat.metrics.alignment`).",
+        "",
+    ]
+    return lines
 
 
 def format_markdown(report: dict, command: str = "") -> str:
@@ -52,14 +101,17 @@ def format_markdown(report: dict, command: str = "") -> str:
         f"- music beats for BAS: {report['protocol']['music_beats']}",
         f"- wall time {report['wall_s']:.0f} s, torch {report['threads']} thread(s), {report['device']}",
         "",
-        "| method | dances | PFC ↓ | BAS ↑ | BAS_motion ↑ | FID_k ↓ | FID_g ↓ | Div_k | Div_g "
-        "| FID_k* ↓ | FID_g* ↓ | Div_k* | Div_g* | wall s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| method | dances | PFC ↓ | BAS ↑ | BAS_motion ↑ | BEC ↑ | R ↑ | BAS gap ↑ | BEC gap ↑ "
+        "| BEC_any gap ↑ | R gap ↑ | FID_k ↓ | FID_g ↓ | Div_k | Div_g | FID_k* ↓ | FID_g* ↓ | Div_k* "
+        "| Div_g* | wall s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report["rows"]:
         lines.append(
             f"| {r['label']} | {r['n_dances']} | {_fmt(r['pfc'], 3)} | {_fmt(r['bas'], 4)} "
-            f"| {_fmt(r['bas_motion'], 4)} | {_fmt(r['fid_k'], 2)} | {_fmt(r['fid_g'], 2)} "
+            f"| {_fmt(r['bas_motion'], 4)} | {_fmt(r.get('bec'), 3)} | {_fmt(r.get('phase_r'), 3)} "
+            f"| {' | '.join(_gap(r, m) for m in TABLE_GAPS)} "
+            f"| {_fmt(r['fid_k'], 2)} | {_fmt(r['fid_g'], 2)} "
             f"| {_fmt(r['div_k'], 2)} | {_fmt(r['div_g'], 2)} "
             f"| {_fmt(r.get('fid_k_varying'), 2)} | {_fmt(r.get('fid_g_varying'), 2)} "
             f"| {_fmt(r.get('div_k_varying'), 2)} | {_fmt(r.get('div_g_varying'), 2)} "
@@ -72,8 +124,10 @@ def format_markdown(report: dict, command: str = "") -> str:
         f"{NA}: undefined (FID and Div need at least 2 dances). Wall s: time to make the row's dances. "
         "Starred columns: the same on only the feature channels the reference pool varies on "
         "(a documented deviation, `generator.evaluate.varying_features`; the unstarred columns "
-        "follow the field's protocol).",
+        "follow the field's protocol). Gap columns: own song - other songs [95 % bootstrap interval "
+        "over songs], the table below.",
         "",
+        *own_other_markdown(report),
         "Rows: ground truth = the corpus dances of these songs; generators = `generate_many` on the "
         "song audio; rule-based choreographer = `motionbeat.choreography.choreographer.choreograph` with the "
         "scoring beats (it also made the corpus' dances, from the exact beats); random clips = dances "
@@ -84,6 +138,8 @@ def format_markdown(report: dict, command: str = "") -> str:
         "",
         f"- PFC: {p['pfc']}",
         f"- BAS: {p['bas']}; BAS_motion: {p['bas_motion']}",
+        *([f"- BEC: {p['bec']}; R: {p['phase_r']}", f"- own / other: {p['own_other']}"]
+          if "bec" in p else []),
         f"- FID / Div: {p['fid']}",
         "",
         "AIST++ numbers for context only (`shared/reference/metrics.md`; other dances, other music): "

@@ -1,4 +1,9 @@
-"""``python -m generator.train``: the command line of :func:`generator.train.loop.train`."""
+"""``python -m generator.train``: the command line of :func:`generator.train.loop.train`.
+
+``--dataset {corpus,aistpp,finedance,bvh,positions}`` names what ``--corpus`` holds; every dataset
+but ``corpus`` is converted once into a corpus folder (``motionbeat.datasets.registry``) and
+trained on as one (``docs/datasets.md``). ``--aistpp`` is the deprecated ``--dataset aistpp``.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,15 @@ from generator.model.conditioning import DEFAULT_ENCODER
 from generator.model.config import CONDITIONERS, GENERATOR_SIZES
 from generator.sampling.checkpoint import DEFAULT_CHECKPOINT
 from generator.train.loop import DEFAULT_STEPS, TrainOptions, train
+from motionbeat.datasets.registry import add_dataset_arguments, dataset_corpus, dataset_from_args
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m generator.train",
                                 description="Train the music-to-dance diffusion generator.")
-    p.add_argument("--corpus", required=True, type=Path, help="corpus folder (motionbeat.choreography.build)")
+    p.add_argument("--corpus", required=True, type=Path,
+                   help="corpus folder (motionbeat.choreography.build), or a dataset root with --dataset")
+    add_dataset_arguments(p)
     p.add_argument("--out", type=Path, default=Path(DEFAULT_CHECKPOINT),
                    help=f"checkpoint stem (default {DEFAULT_CHECKPOINT})")
     p.add_argument("--size", default="small", choices=sorted(GENERATOR_SIZES))
@@ -39,16 +47,22 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.steps < 1 or a.batch_size < 1:
         p.error("--steps and --batch-size must be positive")
-    if not (a.corpus / "manifest.json").is_file():
+    dataset = dataset_from_args(a, p)
+    if dataset == "corpus" and not (a.corpus / "manifest.json").is_file():
         p.error(f"{a.corpus}: not a corpus (no manifest.json); build one with "
-                "`python -m motionbeat.choreography.build --out DIR`")
+                "`python -m motionbeat.choreography.build --out DIR`, or name its --dataset")
+    try:
+        corpus = dataset_corpus(dataset, a.corpus, progress=not a.quiet)
+    except ValueError as err:  # a dataset folder in the wrong layout, a bad file
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     opts = TrainOptions(batch_size=a.batch_size, lr=a.lr, schedule_steps=a.schedule_steps,
                         save_every=a.save_every,
                         mixed_precision=a.mixed_precision, threads=a.threads,
                         progress=not a.quiet)
     t0 = time.time()
     try:
-        result = train(a.corpus, a.out, size=a.size, conditioner=a.conditioner,
+        result = train(corpus, a.out, size=a.size, conditioner=a.conditioner,
                        encoder=a.encoder, steps=a.steps, seed=a.seed, resume=a.resume,
                        options=opts)
     except ValueError as err:  # includes the conditioner's missing-encoder error

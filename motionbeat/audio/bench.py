@@ -4,7 +4,7 @@
     python -m motionbeat.audio.bench --accuracy   # beat / downbeat F-measure, meter accuracy
 
 Both print a Markdown table (the numbers in ``docs/audio_frontend.md`` come from here). The
-synthesizers are also used by ``tests/test_audio.py``.
+synthesizers are also used by ``tests/audio/test_audio.py``.
 """
 
 from __future__ import annotations

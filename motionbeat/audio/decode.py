@@ -151,6 +151,10 @@ def _read_soundfile(path: Path) -> tuple[np.ndarray | None, int]:
     return data, int(native_sr)
 
 
+PCM_OUTPUT_FORMAT = "f32le"
+"""ffmpeg's raw output format for decoded songs: little-endian float32 samples."""
+
+
 def _read_ffmpeg(path: Path, sr: int) -> np.ndarray:
     """Decode the first audio stream with ffmpeg to mono float32 PCM at ``sr``, ``(N,)``."""
     fmt = path.suffix.lstrip(".").lower() or "unknown"
@@ -164,16 +168,28 @@ def _read_ffmpeg(path: Path, sr: int) -> np.ndarray:
         ) from exc
     # "file:" keeps ffmpeg from reading a name such as "http:x.mp3" as a protocol.
     cmd = [exe, "-v", "error", "-nostdin", "-i", f"file:{path.resolve()}", "-map", "0:a:0", "-vn",
-           "-f", "f32le", "-acodec", "pcm_f32le", "-ac", "1", "-ar", str(sr), "-"]
+           "-f", PCM_OUTPUT_FORMAT, "-acodec", "pcm_f32le", "-ac", "1", "-ar", str(sr), "-"]
     try:
-        out = subprocess.run(cmd, check=True, capture_output=True).stdout
+        done = subprocess.run(cmd, check=True, capture_output=True)
     except subprocess.CalledProcessError as exc:
         lines = exc.stderr.decode(errors="replace").strip().splitlines()
         reason = lines[-1] if lines else f"ffmpeg exit code {exc.returncode}"
         raise UndecodableAudioError(
             f"{path.name}: not a readable {fmt} audio file ({reason})"
         ) from exc
-    return np.frombuffer(out, dtype="<f4").copy()  # (N,)
+    # Lines from our own output muxer ("[f32le @ ...]") say nothing about the input: ffmpeg's
+    # opus demuxer hands the last packet's timestamp twice on long files, and the raw muxer
+    # complains about that while the samples are whole.
+    errors = [line for line in done.stderr.decode(errors="replace").strip().splitlines()
+              if not line.startswith(f"[{PCM_OUTPUT_FORMAT} @")]
+    if errors:
+        # ffmpeg got past damage (a broken header, bad frames) but said so: the file is damaged,
+        # and the video step, which reads the song's header again, would fail after the dance.
+        raise UndecodableAudioError(
+            f"{path.name}: the {fmt} file is damaged ({errors[0].split('] ', 1)[-1]}); "
+            "export or convert the song again"
+        )
+    return np.frombuffer(done.stdout, dtype="<f4").copy()  # (N,)
 
 
 def _resample(y: np.ndarray, sr: int, target_sr: int) -> np.ndarray:

@@ -9,13 +9,16 @@ the meter / downbeat rule is ours (``docs/audio_frontend.md``).
 
 from __future__ import annotations
 
+import sys
+import threading
 from dataclasses import dataclass
 from itertools import pairwise
+from types import ModuleType
 
 import numpy as np
 
 from motionbeat.audio.decode import SAMPLE_RATE, Audio, _at_rate
-from motionbeat.audio.features import FMAX, FMIN, LOG_AMIN, N_FFT
+from motionbeat.audio.features import FMAX, FMIN, LOG_AMIN, mel_power
 
 # --- constants ---------------------------------------------------------------------------------
 RHYTHM_HOP: int = 512
@@ -77,6 +80,39 @@ class Rhythm:
     duration: float  # seconds of the song analysed
 
 
+# --- librosa.beat with its compiled code kept on disk -----------------------------------------
+_IMPORT_LOCK = threading.Lock()
+
+
+def librosa_beat() -> ModuleType:
+    """``librosa.beat``, imported (once per process) with numba's on-disk cache on for it.
+
+    librosa 0.11 declares one kernel of ``librosa.beat``, ``__beat_local_score``, with
+    ``numba.guvectorize(..., cache=False)``; a guvectorize with signatures compiles when the
+    module is imported, so every process that imports ``librosa.beat`` spent 1.4-2.4 s (2 cores)
+    compiling it again. Importing the module while ``numba.guvectorize`` passes ``cache=True``
+    stores that kernel beside librosa's other cached kernels (``librosa/__pycache__`` or
+    ``NUMBA_CACHE_DIR``) and loads it in about 0.07 s afterwards (docs/audio_frontend.md,
+    "First use"). The compiled code is the same; only where it is kept changes. If some other
+    module imported ``librosa.beat`` first, that import is used as it is.
+    """
+    with _IMPORT_LOCK:
+        if "librosa.beat" not in sys.modules:
+            import numba
+
+            plain = numba.guvectorize
+
+            def cached(*args, **kwargs):
+                return plain(*args, **{**kwargs, "cache": True})
+
+            numba.guvectorize = cached
+            try:
+                import librosa.beat  # noqa: F401 - compiled (or loaded) under `cached`
+            finally:
+                numba.guvectorize = plain
+    return sys.modules["librosa.beat"]
+
+
 # --- rhythm ------------------------------------------------------------------------------------
 def analyse_rhythm(audio: Audio, *, start_bpm: float = DEFAULT_BPM) -> Rhythm:
     """Tempo, beats, downbeats and meter of a song.
@@ -107,10 +143,10 @@ def analyse_rhythm(audio: Audio, *, start_bpm: float = DEFAULT_BPM) -> Rhythm:
 
     sr, frame_rate = SAMPLE_RATE, SAMPLE_RATE / RHYTHM_HOP
     duration = audio.duration
-    env, levels, power = _onset_envelopes(_at_rate(audio, sr))
+    env, levels, chroma = _onset_envelopes(_at_rate(audio, sr))
     beats = np.empty(0)  # (K,) frames at frame_rate
     if np.any(env > 0):
-        _, beats = librosa.beat.beat_track(
+        _, beats = librosa_beat().beat_track(
             onset_envelope=env, sr=sr, hop_length=RHYTHM_HOP, start_bpm=start_bpm
         )
         beats = _metrical_level(beats.astype(np.float64), env, frame_rate)
@@ -119,7 +155,6 @@ def analyse_rhythm(audio: Audio, *, start_bpm: float = DEFAULT_BPM) -> Rhythm:
                 and float(np.percentile(env, 99)) >= MIN_ONSET_DB)
     if reliable:
         beats = _complete_grid(beats / frame_rate, duration)  # frames -> seconds
-        chroma = librosa.feature.chroma_stft(S=power, sr=sr, n_fft=N_FFT, tuning=0.0)  # (12, M)
         meter, phase = _meter_and_phase(beats, frame_rate, levels, chroma)
     else:
         tempo = 0.0
@@ -145,8 +180,9 @@ def analyse_rhythm(audio: Audio, *, start_bpm: float = DEFAULT_BPM) -> Rhythm:
 
 
 def _onset_envelopes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Onset envelope ``(M,)``, percussive levels ``(2, M)`` and STFT power ``(1 + N_FFT/2, M)``
-    of a song at SAMPLE_RATE; frame j is at ``j * RHYTHM_HOP / SAMPLE_RATE`` seconds.
+    """Onset envelope ``(M,)``, percussive levels ``(2, M)`` and chroma ``(12, M)`` (for the
+    chord-change cue) of a song at SAMPLE_RATE; frame j is at ``j * RHYTHM_HOP / SAMPLE_RATE`` s.
+    The STFT is taken in chunks (:func:`motionbeat.audio.features.mel_power`), never whole.
 
     * ``env[j] = mean_b max(0, L[b, j] - L[b, j-1])``, L the log power (dB) of the percussive
       part of a HPSS_MELS-band mel spectrogram (HPSS on mel bands: Fitzgerald 2010,
@@ -162,8 +198,7 @@ def _onset_envelopes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     import librosa
 
     sr, hop = SAMPLE_RATE, RHYTHM_HOP
-    power = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=hop)) ** 2  # (1 + N_FFT/2, M)
-    mel = librosa.feature.melspectrogram(S=power, sr=sr, n_mels=HPSS_MELS, fmin=FMIN, fmax=FMAX)
+    mel, chroma = mel_power(y, sr, hop, HPSS_MELS, FMAX, chroma=True)  # (HPSS_MELS, M), (12, M)
     _, perc = librosa.decompose.hpss(mel, kernel_size=HPSS_KERNEL)  # (HPSS_MELS, M)
     env = librosa.onset.onset_strength(
         S=librosa.power_to_db(perc, amin=LOG_AMIN), sr=sr, hop_length=hop, center=False
@@ -172,7 +207,7 @@ def _onset_envelopes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     low = librosa.mel_frequencies(HPSS_MELS + 2, fmin=FMIN, fmax=FMAX)[1:-1] < LOW_BAND_HZ
     levels = np.stack([perc.sum(axis=0), perc[low].sum(axis=0)])  # (2, M)
     levels = librosa.power_to_db(levels, amin=LOG_AMIN, top_db=None)
-    return env, levels, power
+    return env, levels, chroma
 
 
 def _metrical_level(beats: np.ndarray, env: np.ndarray, frame_rate: float) -> np.ndarray:

@@ -327,7 +327,8 @@ def load_corpus_songs(
 
     The grid comes from each record's beats (``beat_times``, ``downbeat_times``,
     ``beats_per_bar``): the beats the dances were choreographed to. The genre label is the
-    mma groove family of ``groove["style"]`` (``""`` for recorded Debian songs).
+    record's ``genre`` when it has one (datasets converted by ``corpus_view``), else the mma
+    groove family of ``groove["style"]`` (``""`` for recorded Debian songs).
     """
     from motionbeat.datasets.manifest import load_manifest
 
@@ -361,7 +362,8 @@ def load_corpus_songs(
 
         sources.append(_SongSource(
             song_id=rec["song_id"], split=rec["split"], source=rec.get("source", ""),
-            genre=groove_family(style), beats_exact=bool(rec.get("beats_exact", False)),
+            genre=rec.get("genre") or groove_family(style),
+            beats_exact=bool(rec.get("beats_exact", False)),
             audio_path=audio_path, key=key, rhythm=rhythm, dances=dances,
         ))
     return _load_sources(sources, steps_per_beat, cache, progress)

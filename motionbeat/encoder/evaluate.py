@@ -1,7 +1,11 @@
 """Evaluate MotionBeat checkpoints: retrieval with and without QB-Norm, and linear probes.
 
     python -m motionbeat.encoder.evaluate --corpus DIR --checkpoints checkpoints/motionbeat \
-        checkpoints/motionbeat-no_hard_negatives ... --out docs/motionbeat_eval.md
+        checkpoints/motionbeat-no_hard_negatives ... --out docs/motionbeat_eval.md \
+        [--dataset corpus|aistpp|finedance|bvh|positions]
+
+``--dataset`` as in ``motionbeat.encoder.train`` (``docs/datasets.md``); ``--aistpp`` is its
+deprecated alias.
 
 One run writes one markdown table (and the same numbers as JSON beside it). Per checkpoint:
 
@@ -53,6 +57,7 @@ from motionbeat import audio as au
 from motionbeat.core import contract
 from motionbeat.core.fileio import atomic_path
 from motionbeat.datasets.clips import ClipDataset
+from motionbeat.datasets.registry import add_dataset_arguments, dataset_corpus, dataset_from_args
 from motionbeat.datasets.songs import SongData
 from motionbeat.encoder.ablations import ABLATION_LABELS, ablation_of
 from motionbeat.encoder.batches import clip_embeddings, load_songs
@@ -288,8 +293,9 @@ def _jsonable(x):
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m motionbeat.encoder.evaluate",
                                 description="Retrieval and linear-probe evaluation of MotionBeat.")
-    p.add_argument("--corpus", required=True, type=Path)
-    p.add_argument("--aistpp", action="store_true", help="--corpus is an AIST++ release")
+    p.add_argument("--corpus", required=True, type=Path,
+                   help="corpus folder, or a dataset root with --dataset")
+    add_dataset_arguments(p)
     p.add_argument("--checkpoints", nargs="*", default=[], type=Path, help="checkpoint stems")
     p.add_argument("--out", type=Path, default=Path("docs/motionbeat_eval.md"))
     p.add_argument("--held-out", default="test", help="comma list of held-out splits")
@@ -305,16 +311,19 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
+    dataset = dataset_from_args(a, p)
+    corpus = a.corpus if dataset in ("corpus", "aistpp") else dataset_corpus(
+        dataset, a.corpus, progress=not a.quiet)
     opts = EvalOptions(
         held_out=tuple(s.strip() for s in a.held_out.split(",") if s.strip()),
         bank_clips=a.bank_clips, probe_train_songs=a.probe_songs, trim_seconds=a.trim_seconds,
-        seed=a.seed, reference_rows=not a.no_reference, aistpp=a.aistpp,
+        seed=a.seed, reference_rows=not a.no_reference, aistpp=dataset == "aistpp",
         cache_dir=str(a.cache_dir) if a.cache_dir else None, device=a.device,
         progress=not a.quiet,
     )
     command = "python -m motionbeat.encoder.evaluate " + " ".join(
         shlex.quote(x) for x in (sys.argv[1:] if argv is None else argv))
-    evaluate(a.corpus, a.checkpoints, a.out, opts, command=command)
+    evaluate(corpus, a.checkpoints, a.out, opts, command=command)
     print(a.out)
     return 0
 

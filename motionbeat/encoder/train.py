@@ -1,8 +1,13 @@
 """Train the MotionBeat dual encoder: ``L = L_ECL + 0.2 L_SRAL (+ 0.1 L_rhythm)`` with AdamW.
 
     python -m motionbeat.encoder.train --corpus DIR --size small --out checkpoints/motionbeat \
+        [--dataset corpus|aistpp|finedance|bvh|positions] \
         [--ablation no_hard_negatives|no_sral|no_phase|no_contact|logmel_baseline] \
         [--steps N | --epochs E] [--resume]
+
+``--dataset`` names what ``--corpus`` holds (``motionbeat.datasets.registry``; ``--aistpp`` is the
+deprecated ``--dataset aistpp``): FineDance, BVH and positions-only folders are converted once into
+a corpus folder under the dataset (``motionbeat.datasets.corpus_view``) and trained on as one.
 
 The library function is :func:`train`; the CLI only parses arguments.
 
@@ -56,6 +61,7 @@ from motionbeat.datasets.batches import (
     collate,
 )
 from motionbeat.datasets.clips import ClipDataset
+from motionbeat.datasets.registry import add_dataset_arguments, dataset_corpus, dataset_from_args
 from motionbeat.encoder.ablations import ABLATIONS, ablation_of, config_with_ablation
 from motionbeat.encoder.batches import Objective, clip_embeddings, load_songs, to_device
 from motionbeat.encoder.config import MOTIONBEAT_SIZES, POOLING_CHOICES, MotionBeatConfig
@@ -345,8 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m motionbeat.encoder.train",
                                 description="Train the MotionBeat music/dance encoder.")
     p.add_argument("--corpus", required=True, type=Path,
-                   help="corpus folder (motionbeat.choreography.build), or an AIST++ root with --aistpp")
-    p.add_argument("--aistpp", action="store_true", help="--corpus is an AIST++ release")
+                   help="corpus folder (motionbeat.choreography.build), or a dataset root with --dataset")
+    add_dataset_arguments(p)
     p.add_argument("--size", default="small", choices=sorted(MOTIONBEAT_SIZES))
     p.add_argument("--ablation", default="full", choices=list(ABLATIONS))
     p.add_argument("--pooling", default=None, choices=POOLING_CHOICES,
@@ -376,17 +382,20 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.steps is not None and a.steps < 1 or a.epochs is not None and a.epochs < 1:
         p.error("--steps and --epochs must be positive")
+    dataset = dataset_from_args(a, p)
+    corpus = a.corpus if dataset in ("corpus", "aistpp") else dataset_corpus(
+        dataset, a.corpus, progress=not a.quiet)
     out = a.out or Path(DEFAULT_OUT + ("" if a.ablation == "full" else f"-{a.ablation}"))
     cfg = config_with_ablation(a.size, a.ablation,
                                **({} if a.pooling is None else {"pooling": a.pooling}))
     opts = TrainOptions(
         batch_size=a.batch_size, lr=a.lr, schedule_steps=a.schedule_steps,
-        mixed_precision=a.mixed_precision, save_every=a.save_every, aistpp=a.aistpp,
+        mixed_precision=a.mixed_precision, save_every=a.save_every, aistpp=dataset == "aistpp",
         threads=a.threads, group_size=a.group_size, same_song=a.same_song,
         cache_dir=str(a.cache_dir) if a.cache_dir else None, progress=not a.quiet,
     )
     t0 = time.time()
-    result = train(cfg, a.corpus, out, steps=a.steps, epochs=a.epochs, seed=a.seed,
+    result = train(cfg, corpus, out, steps=a.steps, epochs=a.epochs, seed=a.seed,
                    resume=a.resume, options=opts)
     last = result.history[-1] if result.history else {}
     r1 = last.get("val_r1_music_to_dance")

@@ -4,11 +4,32 @@ Definitions and traps: ``shared/reference/metrics.md``.
 
 * :mod:`.pfc` - physical foot contact (EDGE).
 * :mod:`.beats` - motion beats, BAS in both directions, BCS / BHS / CSD / HSD / F1.
+* :mod:`.alignment` - alignment that sees the song: beat envelope correlation (BEC), beat-phase
+  locking (R), and every measure's own-song vs other-song gap with a bootstrap interval.
 * :mod:`.kinetic`, :mod:`.geometric` - the AIST++ API motion features (72-d, 32-d).
 * :mod:`.fid` - FID_k, FID_g, Div_k, Div_g.
 * :mod:`.retrieval` - Recall@K, median rank, QB-Norm.
 """
 
+from motionbeat.metrics.alignment import (
+    BOOTSTRAP_RESAMPLES,
+    CONFIDENCE,
+    MAX_LAG_S,
+    MEASURES,
+    MotionRhythm,
+    beat_phase,
+    cross_scores,
+    envelope_correlation,
+    lagged_correlation,
+    motion_pulse,
+    motion_rhythm,
+    multiple_correlation,
+    music_envelope,
+    own_other,
+    own_other_per_dance,
+    pair_scores,
+    phase_locking,
+)
 from motionbeat.metrics.beats import (
     bailando_envelope,
     bas,
@@ -49,6 +70,23 @@ from motionbeat.metrics.retrieval import (
 )
 
 __all__ = [
+    "BOOTSTRAP_RESAMPLES",
+    "CONFIDENCE",
+    "MAX_LAG_S",
+    "MEASURES",
+    "MotionRhythm",
+    "beat_phase",
+    "cross_scores",
+    "envelope_correlation",
+    "lagged_correlation",
+    "motion_pulse",
+    "motion_rhythm",
+    "multiple_correlation",
+    "music_envelope",
+    "own_other",
+    "own_other_per_dance",
+    "pair_scores",
+    "phase_locking",
     "bailando_envelope",
     "bas",
     "bas_motion",

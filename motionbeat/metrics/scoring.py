@@ -12,6 +12,15 @@ project uses one protocol:
   beats) on the whole dance at its own frame rate, sigma and smoothing in seconds. Music
   beats are the song's beats from ``audio.analyse_rhythm`` inside the span the dance covers,
   shifted by the dance's start offset in the song.
+* **BEC, BEC_lag, BEC_any, R** (:mod:`motionbeat.metrics.alignment`): the beat envelope
+  correlation of the motion pulse with the song's beat phase (lag 0, the best lag within
+  0.1 s, the best constant phase offset) and the beat-phase locking of the motion beats, on the
+  same beats as BAS.
+* **Own vs other songs** (:func:`own_other_scores`): every dance scored with its own song and
+  with every other song given (same start offset when the other song is long enough, else
+  from its start; the dance cut to the other song's length when that is shorter), and the
+  gap own - other with a bootstrap interval over songs. Only a measure with a gap > 0 sees
+  the song; BAS alone does not show alignment (issue #16).
 * **FID_k / FID_g / Div_k / Div_g** on the AIST++ features, every motion at 60 fps, y-up,
   against a reference pool of motions.
 """
@@ -54,6 +63,10 @@ class DanceScore:
     bas_motion: float
     n_music_beats: int
     n_motion_beats: int
+    bec: float = math.nan
+    bec_lag: float = math.nan
+    bec_any: float = math.nan
+    phase_r: float = math.nan
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -94,21 +107,70 @@ def music_beats_in_motion(motion: Motion, rhythm: Rhythm) -> np.ndarray:
 
 
 def score_dance(motion: Motion, rhythm: Rhythm, name: str = "motion") -> DanceScore:
-    """PFC and BAS in both directions of one dance against the rhythm of its song."""
+    """PFC, BAS in both directions, BEC and beat-phase locking of one dance against its song."""
     check_motion_fits_song(motion, rhythm.duration, name)
     pfc, clips = pfc_windowed(motion)
-    beat = metrics.beat_alignment(motion.joints(), motion.fps, music_beats_in_motion(motion, rhythm))
+    mr = metrics.motion_rhythm(motion.joints(), motion.fps)
+    beats = np.asarray(rhythm.beat_times, dtype=np.float64) - motion.start_offset  # (K,)
+    pair = metrics.pair_scores(mr, beats)
+    n_music = metrics.clip_beats_to_motion(music_beats_in_motion(motion, rhythm), mr.num_frames, mr.fps).size
     return DanceScore(
         name=name,
         duration_s=motion.duration,
         fps=motion.fps,
         pfc=pfc,
         pfc_clips=clips,
-        bas=beat["bas"],
-        bas_motion=beat["bas_motion"],
-        n_music_beats=beat["n_music_beats"],
-        n_motion_beats=beat["n_motion_beats"],
+        bas=pair["bas"],
+        bas_motion=pair["bas_motion"],
+        n_music_beats=int(n_music),
+        n_motion_beats=int(mr.beats.size),
+        bec=pair["bec"],
+        bec_lag=pair["bec_lag"],
+        bec_any=pair["bec_any"],
+        phase_r=pair["phase_r"],
     )
+
+
+def song_window(motion: Motion, song_duration: float) -> tuple[float, float]:
+    """(offset, span) seconds of a song a dance is scored against: the dance's own start offset
+    when the song is long enough, else the song's start; the span is the dance's length, cut
+    to what the song has from the offset."""
+    offset = motion.start_offset
+    if offset + motion.duration > song_duration + END_TOLERANCE_S:
+        offset = 0.0
+    return offset, max(0.0, min(motion.duration, song_duration - offset))
+
+
+def own_other_scores(
+    motions: Sequence[Motion], rhythms: Sequence[Rhythm], own: Sequence[int], *, seed: int = 0,
+    resamples: int = metrics.BOOTSTRAP_RESAMPLES,
+) -> dict:
+    """Every dance against every song; per measure the own / other summary (module doc).
+
+    Args:
+        motions: D dances. rhythms: S songs (S >= 2 for an "other"). own: (D,) each dance's
+            song as an index into ``rhythms``.
+    Returns ``{"measures": {measure: own_other dict}, "per_dance": {measure: {"own": [D],
+    "other": [D]}}}`` for every measure of :data:`motionbeat.metrics.MEASURES`.
+    """
+    own = np.asarray(own, dtype=np.int64).reshape(-1)
+    if own.shape != (len(motions),) or (own.size and (own.min() < 0 or own.max() >= len(rhythms))):
+        raise ScoringError(f"own must give each of the {len(motions)} dances a song among {len(rhythms)}")
+    dances = [metrics.motion_rhythm(m.joints(), m.fps) for m in motions]
+    matrices = {k: np.full((len(motions), len(rhythms)), np.nan) for k in metrics.MEASURES}
+    for d, (motion, mr) in enumerate(zip(motions, dances, strict=True)):
+        for s, rhythm in enumerate(rhythms):
+            offset, span = song_window(motion, rhythm.duration)
+            beats = np.asarray(rhythm.beat_times, dtype=np.float64) - offset  # (K,)
+            cut = None if span >= motion.duration - 0.5 / motion.fps else span
+            for k, v in metrics.pair_scores(mr, beats, cut).items():
+                matrices[k][d, s] = v
+    out: dict = {"measures": {}, "per_dance": {}}
+    for k, x in matrices.items():
+        out["measures"][k] = metrics.own_other(x, own, resamples=resamples, seed=seed)
+        mine, other = metrics.own_other_per_dance(x, own)
+        out["per_dance"][k] = {"own": mine.tolist(), "other": other.tolist()}
+    return out
 
 
 def distribution_scores(motions: Sequence[Motion], reference: Sequence[Motion]) -> dict[str, float]:
@@ -125,7 +187,7 @@ def distribution_scores(motions: Sequence[Motion], reference: Sequence[Motion]) 
 def mean_scores(scores: Sequence[DanceScore]) -> dict[str, float]:
     """Mean of each per-dance score, ignoring NaN (a clip with no music beat has no BAS)."""
     out = {}
-    for key in ("pfc", "bas", "bas_motion"):
+    for key in ("pfc", "bas", "bas_motion", "bec", "bec_lag", "bec_any", "phase_r"):
         values = np.array([getattr(s, key) for s in scores], dtype=np.float64)
         out[key] = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
     return out
@@ -137,5 +199,10 @@ PROTOCOL: dict[str, object] = {
     "bas_motion": "FACT direction (mean over motion beats), sigma 0.05 s, minima order 0.167 s",
     "fid": f"AIST++ kinetic (72) and geometric (32) features at {contract.AISTPP_FPS} fps, "
     "z-normalised by the reference pool; acceleration quirk kept",
+    "bec": "motion pulse (minus Bailando's smoothed envelope) vs cos(2 pi beat phase), Pearson at lag 0; "
+    "BEC_lag: best lag within 0.1 s; BEC_any: best constant phase offset (multiple correlation on cos, sin)",
+    "phase_r": "resultant length of the music's beat phase at the Bailando motion beats",
+    "own_other": f"each dance against every other song given, gap = own - other, "
+    f"{metrics.BOOTSTRAP_RESAMPLES} bootstrap resamples of the songs, 95 % percentile interval",
     "music_beats": "motionbeat.audio.analyse_rhythm (librosa beat tracker on the percussive onset envelope)",
 }

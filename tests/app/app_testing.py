@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import subprocess
+import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -23,6 +26,21 @@ VIDEO_SIZE = 256
 CONCURRENCY = 2
 DURATION_TOLERANCE_S = 0.15
 """How far an mp4's container duration may differ from the dance (AAC frame padding)."""
+POLL_S = 0.05
+STOP_TIMEOUT_S = 20.0
+"""A stopped request's work ends within a frame or a denoising step; this leaves room for a busy machine."""
+
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's Chromium (scripts/setup.sh --dev); playwright's own browser download is not used."""
+CHROMIUM_ARGS = ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")
+"""A fake microphone (a periodic beep) that needs no permission prompt."""
+VIEWPORT = {"width": 1280, "height": 1000}
+HAVE_CURRENT_DATA = 2
+"""HTMLMediaElement.readyState at which the current frame can be shown."""
+VIDEO_READY_JS = (
+    "() => { const v = document.querySelector('#dance-video video'); "
+    f"return v !== null && v.readyState >= {HAVE_CURRENT_DATA}; }}"
+)
 
 
 def free_port() -> int:
@@ -55,3 +73,35 @@ def check_playable_mp4(path: str | Path, seconds: float, size: int = VIDEO_SIZE)
     got = int(duration[1]) * 3600 + int(duration[2]) * 60 + float(duration[3])
     assert abs(got - seconds) <= DURATION_TOLERANCE_S, (got, seconds)
     assert "error" not in log.split("Output #0")[-1].lower(), log  # decoded without errors
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = STOP_TIMEOUT_S) -> bool:
+    """Poll ``condition()`` until it is true or ``timeout_s`` passes; returns its last value."""
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+    return condition()
+
+
+@contextlib.contextmanager
+def browser_page(url: str, timeout_ms: float) -> Iterator:
+    """A page of headless Debian Chromium (through playwright) showing ``url``; closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.is_file(), f"{CHROMIUM} is missing: run `bash scripts/setup.sh --dev` (Debian chromium)"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=list(CHROMIUM_ARGS))
+        try:
+            context = browser.new_context(viewport=VIEWPORT, permissions=["microphone"])
+            page = context.new_page()
+            page.set_default_timeout(timeout_ms)
+            page.goto(url)
+            yield page
+        finally:
+            browser.close()
+
+
+def upload(page, song: Path) -> None:
+    """Put ``song`` into the Song input and wait until the server holds it."""
+    page.locator("#song input[type=file]").set_input_files(str(song))
+    page.wait_for_selector("#song a[data-testid=download-link]")  # the upload has finished

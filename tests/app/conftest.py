@@ -106,7 +106,7 @@ def server(checkpoint, tmp_path_factory):
         checkpoint,
         device="cpu",
         work_dir=tmp_path_factory.mktemp("work"),
-        limits=Limits(max_upload_mb=SERVER_MAX_UPLOAD_MB, max_seconds=SERVER_MAX_SECONDS),
+        limits=Limits(max_upload_mb=SERVER_MAX_UPLOAD_MB, max_duration=SERVER_MAX_SECONDS),
         video_size=VIDEO_SIZE,
     )
     port = free_port()

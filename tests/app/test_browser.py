@@ -10,62 +10,45 @@ readable error message on the page.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import re
 
 import pytest
-from app_testing import REPO, SONG_SECONDS
+from app_testing import (
+    REPO,
+    SERVER_MAX_SECONDS,
+    SONG_SECONDS,
+    VIDEO_READY_JS,
+    browser_page,
+    upload,
+    wait_until,
+)
 
 from motionbeat.core.fileio import atomic_path
 
-CHROMIUM = Path("/usr/bin/chromium")
-"""Debian's Chromium (scripts/setup.sh --dev); playwright's own browser download is not used."""
 SCREENSHOT = REPO / "docs" / "img" / "app.png"
 UPDATE_DOCS_ENV = "MOTIONBEAT_UPDATE_DOCS"
 """Set to 1 to let the browser test refresh the screenshot in docs/."""
-VIEWPORT = {"width": 1280, "height": 1000}
 GENERATE_TIMEOUT_MS = 180_000
 """Upload + features + sampling + rendering of a 4 s song; about 7 s on a quiet 2-core machine."""
 OUTPUT_TIMEOUT_MS = 10_000
 PLAYBACK_WAIT_MS = 700
-HAVE_CURRENT_DATA = 2
-"""HTMLMediaElement.readyState at which the current frame can be shown."""
 RECORD_MS = 3_000
 MIN_RECORDING_S = 1.0
 """The audio front end's shortest song; the recording is longer unless the browser stalls."""
 RECORDING_SLACK_S = 1.5
 """How much longer than RECORD_MS the recording may be (clicks on a loaded machine are slow)."""
-CHROMIUM_ARGS = ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")
-"""A fake microphone (a periodic beep) that needs no permission prompt."""
-VIDEO_READY_JS = (
-    "() => { const v = document.querySelector('#dance-video video'); "
-    f"return v !== null && v.readyState >= {HAVE_CURRENT_DATA}; }}"
-)
+RENDERING = re.compile(r"rendering the video \(frame \d+ of \d+\)")
+"""The progress text while the video is being drawn."""
+
 
 @pytest.fixture
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.is_file(), f"{CHROMIUM} is missing: run `bash scripts/setup.sh --dev` (Debian chromium)"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=list(CHROMIUM_ARGS))
-        try:
-            context = browser.new_context(viewport=VIEWPORT, permissions=["microphone"])
-            page = context.new_page()
-            page.set_default_timeout(GENERATE_TIMEOUT_MS)
-            page.goto(server.url)
-            yield page
-        finally:
-            browser.close()
+    with browser_page(server.url, GENERATE_TIMEOUT_MS) as page:
+        yield page
 
 
 def _is_local(url: str, server_url: str) -> bool:
     return url.startswith((server_url, "data:", "blob:"))
-
-
-def upload(page, song: Path) -> None:
-    """Put ``song`` into the Song input and wait until the server holds it."""
-    page.locator("#song input[type=file]").set_input_files(str(song))
-    page.wait_for_selector("#song a[data-testid=download-link]")  # the upload has finished
 
 
 def test_upload_generate_and_play_in_a_browser(page, songs, tmp_path):
@@ -110,3 +93,40 @@ def test_record_from_the_microphone_and_generate(page):
     seconds = page.locator("#dance-video video").evaluate("v => v.duration")
     assert MIN_RECORDING_S <= seconds <= RECORD_MS / 1000 + RECORDING_SLACK_S  # about RECORD_MS
     assert "BAS" in page.locator("#scores").inner_text()
+
+
+def test_a_song_over_the_limit_shows_a_notice(page, songs):
+    upload(page, songs["too_long"])
+    page.click("#generate")
+    page.get_by_text("this server makes dances of up to").first.wait_for()  # the toast, at once
+    page.wait_for_function(VIDEO_READY_JS)
+    assert page.locator("#dance-video video").evaluate("v => v.duration") == pytest.approx(
+        SERVER_MAX_SECONDS, abs=0.15
+    )
+    notice = page.locator("#notice").inner_text()
+    assert f"the song lasts 10 s, and this server makes dances of up to {SERVER_MAX_SECONDS:g} s" in notice
+
+
+def _start_and_wait_for_rendering(page, server, song):
+    """Press Generate on ``song`` and wait until the page shows the video being rendered."""
+    upload(page, song)
+    before = set(server.service.work_dir.glob("req-*"))
+    page.click("#generate")
+    page.get_by_text(RENDERING).first.wait_for()
+    assert server.service.active_requests() == 1
+    return before
+
+
+def test_stop_stops_the_request_and_removes_its_files(page, server, songs):
+    before = _start_and_wait_for_rendering(page, server, songs["too_long"])
+    page.click("#stop")
+    assert wait_until(lambda: server.service.active_requests() == 0)
+    assert set(server.service.work_dir.glob("req-*")) == before
+    assert not page.locator("#dance-video video").count()  # no dance was shown
+
+
+def test_leaving_the_page_stops_its_request(page, server, songs):
+    before = _start_and_wait_for_rendering(page, server, songs["too_long"])
+    page.close()  # the tab's heartbeat ends: gradio's unload event
+    assert wait_until(lambda: server.service.active_requests() == 0)
+    assert set(server.service.work_dir.glob("req-*")) == before

@@ -23,17 +23,22 @@ POLL_S = 0.5
 
 def test_defaults():
     args = parse_args([])
-    assert (args.host, args.port, args.concurrency) == ("127.0.0.1", 7860, 2)
+    assert (args.host, args.port, args.concurrency) == ("127.0.0.1", 7860, 4)
     assert args.checkpoint == Path("checkpoints") / "generator"
-    assert args.limits == Limits()
+    assert args.limits == Limits() and args.limits.max_duration == 600.0
+
+
+def test_max_seconds_is_the_old_name_of_max_duration():
+    assert parse_args(["--max-duration", "90"]).limits.max_duration == 90.0
+    assert parse_args(["--max-seconds", "45"]).limits.max_duration == 45.0
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["--concurrency", "0"], "--concurrency must be at least 1"),
-        (["--max-seconds", "0"], "--max-seconds must be positive"),
-        (["--max-seconds", "0.5"], "--max-seconds must be at least 1"),
+        (["--max-duration", "0"], "--max-duration must be positive"),
+        (["--max-seconds", "0.5"], "--max-duration must be at least 1"),
         (["--max-upload-mb", "-1"], "--max-upload-mb must be positive"),
         (["--video-size", "255"], "--video-size must be even"),
     ],
@@ -58,7 +63,7 @@ def test_python_m_app_serves_the_generate_endpoint(checkpoint, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
     command = [
         sys.executable, "-m", "app", "--checkpoint", str(checkpoint), "--port", str(port),
-        "--video-size", "128", "--max-seconds", "5",
+        "--video-size", "128", "--max-duration", "5",
     ]
     url = f"http://127.0.0.1:{port}/"
     with open(tmp_path / "server.log", "wb") as log:
@@ -76,7 +81,7 @@ def test_python_m_app_serves_the_generate_endpoint(checkpoint, tmp_path):
                 time.sleep(POLL_S)
             api = Client(url, verbose=False).view_api(print_info=False, return_format="dict")
             assert "/generate" in api["named_endpoints"]
-            assert "Dances: up to 5 s" in httpx.get(f"{url}config", timeout=10).text  # --max-seconds
+            assert "The dance lasts the whole song, up to 5 s" in httpx.get(f"{url}config", timeout=10).text
         finally:
             proc.terminate()
             proc.wait(timeout=30)

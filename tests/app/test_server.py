@@ -8,7 +8,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from app_testing import SERVER_MAX_SECONDS, SONG_SECONDS, check_playable_mp4, server_answers
+from app_testing import (
+    SERVER_MAX_SECONDS,
+    SONG_SECONDS,
+    TOO_LONG_SECONDS,
+    check_playable_mp4,
+    server_answers,
+)
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
@@ -19,6 +25,9 @@ API = "/generate"
 STATUS_POLL_S = 0.05
 CONCURRENT_REQUESTS = 4
 HTTP_PAYLOAD_TOO_LARGE = 413
+STOP_TIMEOUT_S = 20.0
+"""A stopped request's work ends within a frame or a denoising step; this leaves room for a busy machine."""
+GENERATE_TIMEOUT_S = 120.0
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +73,8 @@ def test_one_good_request_returns_a_playable_video_and_the_files(client, songs):
     assert set(scores) >= {"BAS", "BAS_motion", "PFC", "music_beats", "motion_beats"}
     assert 0.0 <= scores["BAS"] <= 1.0 and scores["PFC"] >= 0.0 and scores["music_beats"] >= 4
     assert plot["type"] == "matplotlib" and plot["plot"].startswith("data:image/")
-    assert "rendering the video" in descs or "dancing (diffusion sampling)" in descs, descs
+    assert any(d.startswith("rendering the video (frame") for d in descs), descs
+    assert "notice" not in scores
 
 
 def test_settings_pass_through_the_api(client, songs):
@@ -87,7 +97,6 @@ def test_settings_pass_through_the_api(client, songs):
         ("silent", {}, "silence.wav: the song is silent"),
         ("corrupt", {}, "corrupt.mp3: not a readable mp3 audio file"),
         ("unsupported", {}, "notes.txt: .txt files are not supported"),
-        ("too_long", {}, f"this server makes dances of up to {SERVER_MAX_SECONDS:g} s"),
         ("good", {"start": 30.0}, "the start (30 s) is beyond the end of the song"),
         ("good", {"duration": 9.0}, "the song ends at 4.0 s"),
         ("good", {"steps": 100_000}, "greater than maximum value 200"),
@@ -100,6 +109,44 @@ def test_bad_inputs_get_a_readable_error_and_the_server_keeps_serving(
     with pytest.raises(AppError) as info:
         client.predict(file, api_name=API, **kwargs)
     assert message in str(info.value)
+    assert server_answers(server.url)
+
+
+def test_a_song_over_the_limit_is_danced_up_to_it_with_a_notice(client, songs):
+    video, files, scores, _ = client.predict(handle_file(songs["too_long"]), api_name=API)
+    check_playable_mp4(video, SERVER_MAX_SECONDS)
+    assert scores["duration_s"] == pytest.approx(SERVER_MAX_SECONDS)
+    assert scores["notice"] == (
+        f"long_song.wav: the song lasts {TOO_LONG_SECONDS:g} s, and this server makes dances of up to "
+        f"{SERVER_MAX_SECONDS:g} s, so this dance covers 0 s to {SERVER_MAX_SECONDS:g} s of the song; set a "
+        "start to dance another part."
+    )
+    song = handle_file(songs["too_long"])
+    _, _, scores, _ = client.predict(song, start=1.0, duration=9.0, steps=1, api_name=API)
+    assert scores["start_s"] == pytest.approx(1.0)
+    assert scores["duration_s"] == pytest.approx(SERVER_MAX_SECONDS)
+    assert "a dance of 9 s was asked for" in scores["notice"]
+
+
+def wait_until(condition, timeout_s: float = STOP_TIMEOUT_S) -> bool:
+    """Poll ``condition()`` until it is true or ``timeout_s`` passes; returns its last value."""
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(STATUS_POLL_S)
+    return condition()
+
+
+def test_a_cancelled_request_stops_its_work_and_removes_its_files(server, client, songs):
+    work = server.service.work_dir
+    before = set(work.glob("req-*"))
+    job = client.submit(handle_file(songs["too_long"]), api_name=API)
+    assert wait_until(lambda: any(
+        (p.desc or "").startswith("rendering the video (frame") for p in (job.status().progress_data or [])
+    ), GENERATE_TIMEOUT_S)
+    assert len(set(work.glob("req-*")) - before) == 1  # the request's folder, being written
+    job.cancel()  # gradio_client posts /cancel: gradio cancels the handler's coroutine
+    assert wait_until(lambda: server.service.active_requests() == 0)
+    assert set(work.glob("req-*")) == before  # its folder went with it, half-made video included
     assert server_answers(server.url)
 
 

@@ -31,7 +31,7 @@ from motionbeat.core.motion import load_motion
 from render.bodies import SMPL_DIR_ENV, write_synthetic_smpl
 
 BODIES = ("mannequin", "skeleton")
-LIMITS = Limits(max_upload_mb=1.0, max_seconds=8.0)
+LIMITS = Limits(max_upload_mb=1.0, max_duration=8.0)
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,25 @@ def test_settings_defaults_are_filled_in():
 )
 def test_dance_span_inside_the_song(start, duration, expected):
     got = dance_span(6.0, DanceSettings(start=start, duration=duration), LIMITS, "s.wav")
-    assert got == pytest.approx(expected)
+    assert (got.start, got.duration) == pytest.approx(expected)
+    assert got.notice == ""
+
+
+@pytest.mark.parametrize(
+    ("song_s", "start", "duration", "notice"),
+    [
+        (20.0, 0.0, 0.0, "s.wav: the song lasts 20 s, and this server makes dances of up to 8 s, so this "
+         "dance covers 0 s to 8 s of the song; set a start to dance another part."),
+        (20.0, 2.0, 9.0, "a dance of 9 s was asked for, and this server makes dances of up to 8 s, so this "
+         "dance covers 2 s to 10 s"),
+        (700.0, 65.0, 0.0, "the song lasts 11 min 40 s, and this server makes dances of up to 8 s, so this "
+         "dance covers 1 min 5 s to 1 min 13 s"),
+    ],
+)
+def test_a_dance_over_the_limit_is_cut_to_it_with_a_notice(song_s, start, duration, notice):
+    got = dance_span(song_s, DanceSettings(start=start, duration=duration), LIMITS, "s.wav")
+    assert (got.start, got.duration) == (start, LIMITS.max_duration)
+    assert notice in got.notice
 
 
 @pytest.mark.parametrize(
@@ -77,8 +95,6 @@ def test_dance_span_inside_the_song(start, duration, expected):
         (6.0, 7.0, 0.0, "beyond the end of the song"),
         (6.0, 5.5, 0.0, "less than the 1 s a dance needs"),
         (6.0, 2.0, 5.0, "the song ends at 6.0 s"),
-        (20.0, 0.0, 0.0, "dances of up to 8 s"),
-        (20.0, 2.0, 9.0, "dances of up to 8 s"),
         (20.0, 2.0, 0.5, "at least 1 s"),
     ],
 )
@@ -132,8 +148,9 @@ def test_smpl_is_offered_only_with_its_files(monkeypatch, tmp_path):
 
 
 def test_limits_must_be_positive():
-    with pytest.raises(ValueError, match="max_seconds"):
-        Limits(max_seconds=0)
+    with pytest.raises(ValueError, match="max_duration"):
+        Limits(max_duration=0)
+    assert Limits().max_duration == 600.0  # whole songs of up to 10 minutes by default
 
 
 def test_one_request_through_the_library(checkpoint, songs, tmp_path):
@@ -150,8 +167,12 @@ def test_one_request_through_the_library(checkpoint, songs, tmp_path):
     )
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    descs = {d for _, d in seen}
-    assert {"listening to the music", "dancing (diffusion sampling)", "rendering the video"} <= descs
+    descs = " | ".join(d for _, d in seen)
+    for stage in ("listening to the music", "dancing (diffusion sampling) (step 2 of 2)",
+                  "rendering the video (frame 60 of 60)", "scoring and writing the motion files"):
+        assert stage in descs, descs
+    assert not list(result.folder.parent.glob("warm-up-*"))  # the warm-up leaves nothing behind
+    assert service.active_requests() == 0 and result.notice == "" and "notice" not in result.scores()
 
     assert result.video.name == "dance_me_dance_seed4.mp4" and result.video.stat().st_size > 0
     assert [p.suffix for p in result.files] == list(EXPORT_SUFFIXES)
