@@ -20,25 +20,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from motionbeat.core import contract
 from motionbeat.core.motion import Motion
 from motionbeat.datasets import joint_maps
-from motionbeat.datasets.bvh import centre_and_floor
-from motionbeat.datasets.corpus_view import (
-    AUDIO_SUFFIXES,
-    CACHE_DIRS,
-    DanceItem,
-    DatasetError,
-    assign_splits,
-    audio_beside,
-    read_genres,
-)
+from motionbeat.datasets.corpus_view import AUDIO_SUFFIXES, DatasetError
+from motionbeat.datasets.folder import FolderDataset
 from motionbeat.datasets.ik import solve_ik
 
 log = logging.getLogger(__name__)
@@ -52,32 +42,20 @@ class PositionsError(DatasetError):
     """A positions file is malformed or its joints have no names."""
 
 
-class PositionsDataset:
+class PositionsDataset(FolderDataset):
     """A folder of positions-only dances (module docstring)."""
 
-    def __init__(self, root: str | os.PathLike):
-        self.root = Path(root)
-        if not self.root.is_dir():
-            raise DatasetError(f"{self.root}: no such folder")
-        skip = set(CACHE_DIRS)
-        files = [p for p in sorted(self.root.rglob("*.npz")) + sorted(self.root.rglob(DWM_FILE))
-                 if not set(p.relative_to(self.root).parts) & skip]
-        self.files = {(p.parent.name if p.name == DWM_FILE else p.stem): p for p in files}
-        if not self.files:
-            raise DatasetError(f"{self.root}: no positions files (*.npz or */{DWM_FILE})")
-        map_file = self.root / joint_maps.JOINT_MAP_FILE
-        self.joint_map, self.source_names = (joint_maps.load_joint_map(map_file)
-                                             if map_file.is_file() else (None, None))
-        self.splits = assign_splits(list(self.files), self.root)
-        self.genres = read_genres(self.root)
+    what = f"positions files (*.npz or */{DWM_FILE})"
 
-    def ids(self) -> list[str]:
-        return list(self.files)
+    def find_files(self) -> dict[str, Path]:
+        files = [p for p in sorted(self.root.rglob("*.npz")) + sorted(self.root.rglob(DWM_FILE))
+                 if not self.in_cache(p)]
+        return {(p.parent.name if p.name == DWM_FILE else p.stem): p for p in files}
 
     def music_path(self, dance_id: str) -> Path | None:
         path = self.files[dance_id]
         if path.name != DWM_FILE:
-            return audio_beside(path, self.root)
+            return super().music_path(dance_id)
         return next((p for s in AUDIO_SUFFIXES for p in sorted(path.parent.glob(f"*{s}"))), None)
 
     def read(self, dance_id: str) -> tuple[np.ndarray, list[str], float]:
@@ -117,24 +95,3 @@ class PositionsDataset:
                  result.max_error_m)
         return replace(result.motion, meta={"dataset": "positions", "dance_id": dance_id,
                                             **result.motion.meta})
-
-    def load(self, dance_id: str) -> Motion:
-        motion = centre_and_floor(self.load_raw(dance_id).resampled(contract.FPS))
-        music = self.music_path(dance_id)
-        return replace(motion, source_song=str(music) if music else None)
-
-    def items(self) -> list[DanceItem]:
-        out = []
-        for i in self.ids():
-            music = self.music_path(i)
-            if music is None:
-                log.warning("%s: no music for %s; skipped", self.root, i)
-                continue
-            out.append(DanceItem(i, i, self.splits[i], self.genres.get(i, ""), music,
-                                 lambda i=i: self.load(i)))
-        return out
-
-    def input_files(self) -> list[Path]:
-        files = list(self.files.values())
-        files += [m for i in self.files if (m := self.music_path(i)) is not None]
-        return files + [p for p in self.root.glob("*.json") if p.is_file()]
