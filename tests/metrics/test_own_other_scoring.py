@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-import soundfile as sf
+from metrics_songs import click_song
 
 from generator import evaluate as ev
 from generator import score as score_cli
@@ -12,22 +12,6 @@ from motionbeat.core import contract
 from motionbeat.core.motion import Motion
 from motionbeat.datasets.toy import write_toy_corpus
 from motionbeat.metrics import MEASURES
-
-SR = 22050
-SONG_S = 12.0
-
-
-def _click_song(path, bpm, first_beat=0.25):
-    """A click track at ``bpm`` with accented downbeats; returns the beat times (K,)."""
-    y = np.zeros(int(SONG_S * SR))
-    beats = np.arange(first_beat, SONG_S, 60.0 / bpm)
-    for i, b in enumerate(beats):
-        n = int(b * SR)
-        pitch = 1500 if i % 4 == 0 else 900
-        burst = np.exp(-np.arange(2000) / 200.0) * np.sin(2 * np.pi * pitch * np.arange(2000) / SR)
-        y[n:n + 2000] += burst[: len(y[n:n + 2000])] * (1.0 if i % 4 == 0 else 0.6)
-    sf.write(path, y.astype(np.float32), SR)
-    return beats
 
 
 def _arm_dance(seconds, beats, song):
@@ -47,7 +31,7 @@ def two_songs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("songs")
     out = []
     for name, bpm in (("a.wav", 120.0), ("b.wav", 93.0)):
-        beats = _click_song(folder / name, bpm)
+        beats = click_song(folder / name, bpm)
         dance = _arm_dance(10.0, beats, folder / name).save(folder / f"{name}.npz")
         out.append((folder / name, dance))
     return out

@@ -5,31 +5,15 @@ import math
 
 import numpy as np
 import pytest
-import soundfile as sf
+from metrics_songs import SONG_S, click_song
 
 from generator import score as score_cli
 from motionbeat.core import contract
 from motionbeat.core.motion import Motion
 from motionbeat.metrics.scoring import pfc_windowed
 
-SR = 22050
 BPM = 120.0
 BEAT_S = 60.0 / BPM
-SONG_S = 12.0
-
-
-def _click_song(path, seconds=SONG_S, first_beat=0.25):
-    """A click track at 120 BPM with accented downbeats; returns the beat times."""
-    t = np.arange(int(seconds * SR)) / SR
-    y = np.zeros_like(t)
-    beats = np.arange(first_beat, seconds, BEAT_S)
-    for i, b in enumerate(beats):
-        n = int(b * SR)
-        pitch = 1500 if i % 4 == 0 else 900
-        burst = np.exp(-np.arange(2000) / 200.0) * np.sin(2 * np.pi * pitch * np.arange(2000) / SR)
-        y[n:n + 2000] += burst[: len(y[n:n + 2000])] * (1.0 if i % 4 == 0 else 0.6)
-    sf.write(path, y.astype(np.float32), SR)
-    return beats
 
 
 def _arm_dance(seconds, beats_at, fps=contract.FPS, start_offset=0.0, song=None):
@@ -46,7 +30,7 @@ def _arm_dance(seconds, beats_at, fps=contract.FPS, start_offset=0.0, song=None)
 @pytest.fixture(scope="module")
 def song(tmp_path_factory):
     path = tmp_path_factory.mktemp("songs") / "click song ü.wav"
-    beats = _click_song(path)
+    beats = click_song(path)
     return path, beats
 
 
