@@ -94,6 +94,7 @@ def score_files(
             rhythms[song] = analyse_rhythm(load_audio(song))
         scores.append(score_dance(motion, rhythms[song], name=path.name))
     mean = mean_scores(scores)
+    mean["max_turn"] = max((sc.max_turn for sc in scores), default=math.nan)  # fastest of any file
     if reference is not None:
         mean.update(distribution_scores(motions, load_reference(reference)))
     files = [
@@ -118,12 +119,20 @@ def format_table(report: dict) -> str:
 
     width = max([len("mean")] + [len(Path(f["file"]).name) for f in report["files"]])
     keys = ("pfc", "bas", "bas_motion", "bec", "phase_r")
-    lines = [f"{'file':<{width}}  {'sec':>6}  {'PFC':>6}  {'BAS':>6}  {'BAS_m':>6}  {'BEC':>6}  {'R':>6}"]
+
+    def turn(x) -> str:
+        return "   n/a" if x is None or not math.isfinite(x) else f"{x:6.1f}"
+
+    lines = [f"{'file':<{width}}  {'sec':>6}  {'PFC':>6}  {'BAS':>6}  {'BAS_m':>6}  {'BEC':>6}  {'R':>6}"
+             f"  {'turn°':>6}"]
     for f in report["files"]:
         lines.append(f"{Path(f['file']).name:<{width}}  {f['duration_s']:6.1f}  "
-                     + "  ".join(fmt(f.get(k)) for k in keys))
+                     + "  ".join(fmt(f.get(k)) for k in keys) + f"  {turn(f.get('max_turn'))}")
     m = report["mean"]
-    lines.append(f"{'mean':<{width}}  {'':>6}  " + "  ".join(fmt(m.get(k)) for k in keys))
+    lines.append(f"{'mean':<{width}}  {'':>6}  " + "  ".join(fmt(m.get(k)) for k in keys)
+                 + f"  {turn(m.get('max_turn'))}")
+    lines.append("turn°: fastest root turn between two frames, degrees per 1/30 s (mean row: the "
+                 "fastest of all)")
     if "fid_k" in m:
         lines.append(
             f"FID_k {m['fid_k']:.3f}  FID_g {m['fid_g']:.3f}  Div_k {m['div_k']:.3f}  Div_g {m['div_g']:.3f}"

@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--guidance", type=float, default=None, help="guidance weight (default: the checkpoint's)")
     p.add_argument("--no-foot-lock", action="store_true",
                    help="score the generators' raw output (generator.cleanup.footlock off)")
+    p.add_argument("--raw-rows", action="store_true",
+                   help="also a row of each generator's raw output (clean-up off, same seeds)")
     p.add_argument("--device", default=None, help="cpu, cuda (default: cuda when available)")
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="torch CPU threads")
     p.add_argument("--out", type=Path, default=Path("docs/generator_eval.md"))
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             corpus, a.generators, split=a.split, max_songs=a.max_songs, seconds=seconds,
             seed=a.seed, samples=a.samples, reference=a.reference, steps=a.steps,
             guidance=a.guidance, device=a.device, log=log, foot_lock=not a.no_foot_lock,
-            row_kinds=a.rows,
+            row_kinds=a.rows, raw_rows=a.raw_rows,
         )
     except (ValueError, GeneratorCheckpointError, FileNotFoundError) as err:  # AudioError too
         print(f"error: {err}", file=sys.stderr)

@@ -63,10 +63,13 @@ def evaluate(
     log: Log | None = None,
     foot_lock: bool = True,
     row_kinds: Sequence[str] = ROW_KINDS,
+    raw_rows: bool = False,
 ) -> dict:
     """Run the whole evaluation (:mod:`generator.evaluate`); returns the report (see
     :func:`generator.evaluate.table.write_report`). ``row_kinds``: the kinds of rows to make
-    (:data:`ROW_KINDS`); without ``generator`` the checkpoints are not loaded."""
+    (:data:`ROW_KINDS`); without ``generator`` the checkpoints are not loaded. ``raw_rows``: each
+    generator also gets a row of its raw output (clean-up off, the same seeds, so the same
+    samples before the clean-up) right after its row with ``foot_lock``'s setting."""
     from generator.sampling.pipeline import DanceGenerator
 
     say = log or (lambda msg: None)
@@ -88,14 +91,17 @@ def evaluate(
                        if "ground_truth" in row_kinds else [])
     labels = [GROUND_TRUTH]
     for stem, gen in loaded:
-        label = generator_label(gen.config.conditioner, stem, labels, gen.untrained)
-        label += "" if foot_lock else ", no foot lock"
-        labels.append(label)
-        say(f"{label}: {stem}")
-        t0 = time.perf_counter()
-        dances = generator_dances(gen, songs, counts, seed, seconds, steps=steps, guidance=guidance,
-                                  batch_songs=batch_songs, log=say, foot_lock=foot_lock)
-        rows.append(Row(label, "generator", dances, time.perf_counter() - t0, str(stem)))
+        base = generator_label(gen.config.conditioner, stem, labels, gen.untrained)
+        locks = [foot_lock] + ([False] if raw_rows and foot_lock else [])
+        for lock in locks:
+            label = base + ("" if lock else ", raw (no clean-up)")
+            labels.append(label)
+            say(f"{label}: {stem}")
+            t0 = time.perf_counter()
+            dances = generator_dances(gen, songs, counts, seed, seconds, steps=steps,
+                                      guidance=guidance, batch_songs=batch_songs, log=say,
+                                      foot_lock=lock)
+            rows.append(Row(label, "generator", dances, time.perf_counter() - t0, str(stem)))
     if "choreographer" in row_kinds:
         say(CHOREOGRAPHER)
         t0 = time.perf_counter()
@@ -108,7 +114,7 @@ def evaluate(
                         time.perf_counter() - t0))
 
     say(f"reference pool ({reference})")
-    ref_k, ref_g, n_ref = reference_features(reference, songs, pool, seconds)
+    ref_k, ref_g, n_ref, fastest = reference_features(reference, songs, pool, seconds)
     for row in rows:
         say(f"scoring {row.label}")
         score_row(row, songs, ref_k, ref_g, seed)
@@ -132,6 +138,7 @@ def evaluate(
             "description": (f"every {POOL_SPLIT}-split dance, first {seconds:g} s" if reference == "train"
                             else f"the {split}-split ground-truth dances"),
             "dances": n_ref,
+            "max_turn": fastest,
             "div_k": metrics.diversity(ref_k, ref_k),
             "div_g": metrics.diversity(ref_g, ref_g),
             "constant_features": {"kinetic": constant_features(ref_k),

@@ -14,6 +14,9 @@
   goes into the summary (``<measure>_own``, ``_other``, ``_gap``, ``_gap_lo``, ``_gap_hi``).
   A measure sees the song only where the gap is > 0; for random clips of other songs it should
   be ~0 by construction.
+* Fastest turn: the row's largest root turn between two frames in degrees per 1/30 s
+  (:func:`motionbeat.metrics.turns.max_turn`), beside the reference pool's (whole dances) so a
+  turn faster than any in the data shows.
 * FID_k, FID_g, Div_k, Div_g on the AIST++ kinetic (72) and geometric (32) features of each
   dance at 60 fps (:func:`motionbeat.metrics.motion_features`, the preprocessing of
   :func:`motionbeat.metrics.scoring.distribution_scores`: resample to 60 fps, y-up, first root at the
@@ -48,6 +51,7 @@ from motionbeat import metrics
 from motionbeat.core import contract
 from motionbeat.core.motion import Motion
 from motionbeat.metrics.scoring import DanceScore, mean_scores, own_other_scores, score_dance
+from motionbeat.metrics.turns import max_turn
 
 REFERENCES: tuple[str, ...] = ("train", "test")
 """``--reference`` choices: the train-split dances, or the held-out ground truth."""
@@ -114,6 +118,7 @@ def score_row(row: Row, songs: Sequence[HeldOutSong], ref_kinetic: np.ndarray | 
         found = metrics.fid_div_from_features(kin[:, vk], geo[:, vg], ref_kinetic[:, vk],
                                               ref_geometric[:, vg])
         summary.update({f"{k}_varying": found[k] for k in ("fid_k", "fid_g", "div_k", "div_g")})
+    summary["max_turn"] = max((s.max_turn for s in row.scores), default=math.nan)
     summary["n_dances"] = len(flat)
     row.summary = summary
     return row
@@ -121,29 +126,33 @@ def score_row(row: Row, songs: Sequence[HeldOutSong], ref_kinetic: np.ndarray | 
 
 def reference_features(
     reference: str, songs: Sequence[HeldOutSong], pool: Sequence[PoolDance], seconds: float
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Kinetic and geometric features of the reference pool and its size (module docstring)."""
+) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """Kinetic and geometric features of the reference pool, its size, and the fastest turn of
+    its whole dances in degrees per frame (module docstring)."""
     if reference == "test":
         motions = [m for s in songs for m in s.dances]
         kin, geo = motion_features(motions)
-        return kin, geo, len(motions)
+        return kin, geo, len(motions), max(max_turn(m.poses, m.fps) for m in motions)
     if reference != "train":
         raise EvaluationError(f"unknown reference pool {reference!r}; choose from {REFERENCES}")
     frames = round(seconds * contract.FPS)
     kin, geo = [], []
+    fastest = 0.0
     by_shard: dict[Path, list[PoolDance]] = {}
     for d in pool:
         by_shard.setdefault(d.shard, []).append(d)
     for shard, dances in by_shard.items():  # one shard in memory at a time
         with np.load(shard, allow_pickle=False) as z:
             poses, trans, fps = z["poses"], z["trans"], float(z["fps"])
-        clips = [cut_motion(Motion(poses[d.index], trans[d.index], fps), frames) for d in dances]
+        whole = [Motion(poses[d.index, :d.frames], trans[d.index, :d.frames], fps) for d in dances]
+        fastest = max([fastest, *(max_turn(m.poses, m.fps) for m in whole)])
+        clips = [cut_motion(m, frames) for m in whole]
         k, g = motion_features(clips)
         kin.append(k)
         geo.append(g)
     if not kin:
         raise EvaluationError(f"no {POOL_SPLIT}-split dances for the reference pool")
-    return np.concatenate(kin), np.concatenate(geo), sum(len(k) for k in kin)
+    return np.concatenate(kin), np.concatenate(geo), sum(len(k) for k in kin), fastest
 
 
 def constant_features(reference: np.ndarray) -> list[int]:

@@ -98,17 +98,21 @@ def format_markdown(report: dict, command: str = "") -> str:
             f"so FID / Div on the {kind} features can be astronomically large"
             for kind, idx in ref.get("constant_features", {}).items() if idx
         ),
+        *([f"- fastest turn in the reference pool's whole dances: {_fmt(ref['max_turn'], 1)} degrees "
+           "in one 1/30 s frame (`motionbeat.metrics.turns`; the turn column is each row's fastest)"]
+          if ref.get("max_turn") is not None else []),
         f"- music beats for BAS: {report['protocol']['music_beats']}",
         f"- wall time {report['wall_s']:.0f} s, torch {report['threads']} thread(s), {report['device']}",
         "",
-        "| method | dances | PFC ↓ | BAS ↑ | BAS_motion ↑ | BEC ↑ | R ↑ | BAS gap ↑ | BEC gap ↑ "
-        "| BEC_any gap ↑ | R gap ↑ | FID_k ↓ | FID_g ↓ | Div_k | Div_g | FID_k* ↓ | FID_g* ↓ | Div_k* "
-        "| Div_g* | wall s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| method | dances | PFC ↓ | max turn °/frame | BAS ↑ | BAS_motion ↑ | BEC ↑ | R ↑ "
+        "| BAS gap ↑ | BEC gap ↑ | BEC_any gap ↑ | R gap ↑ | FID_k ↓ | FID_g ↓ | Div_k | Div_g "
+        "| FID_k* ↓ | FID_g* ↓ | Div_k* | Div_g* | wall s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report["rows"]:
         lines.append(
-            f"| {r['label']} | {r['n_dances']} | {_fmt(r['pfc'], 3)} | {_fmt(r['bas'], 4)} "
+            f"| {r['label']} | {r['n_dances']} | {_fmt(r['pfc'], 3)} | {_fmt(r.get('max_turn'), 1)} "
+            f"| {_fmt(r['bas'], 4)} "
             f"| {_fmt(r['bas_motion'], 4)} | {_fmt(r.get('bec'), 3)} | {_fmt(r.get('phase_r'), 3)} "
             f"| {' | '.join(_gap(r, m) for m in TABLE_GAPS)} "
             f"| {_fmt(r['fid_k'], 2)} | {_fmt(r['fid_g'], 2)} "

@@ -30,6 +30,17 @@ LIBROSA_FEATURE_DIM: int = N_MELS + 1
 """Width of the ``"librosa"`` conditioner's features: the log-mel bands and the onset strength."""
 
 
+FOOT_VELOCITY_WEIGHT: float = 100.0
+"""Weight of L_fvel in the registered sizes. Corpus feet move ~1.7e-3 m^2 per frame^2 (squared
+speed summed over x, y, z; ~6e-4 per element), so a prediction half that far off costs ~0.015,
+the order of EDGE's FK and foot terms at their weights, against a total loss of ~0.15."""
+ROOT_TURN_WEIGHT: float = 100.0
+"""Weight of L_turn in the registered sizes. Corpus roots turn ||R_{t+1} R_t^T - I||_F^2 ~1e-3 per
+frame (~1e-4 per element) so ordinary errors cost ~0.01, while a 120-degree snap (6 / 9 per
+element) costs ~67 on its frame pair."""
+_NEW_TERMS = {"loss_foot_velocity": FOOT_VELOCITY_WEIGHT, "loss_root_turn": ROOT_TURN_WEIGHT}
+
+
 @dataclass(frozen=True)
 class GeneratorConfig:
     """Denoiser shape, diffusion process, losses and sampling defaults.
@@ -50,15 +61,19 @@ class GeneratorConfig:
         num_train_timesteps, beta_schedule: the diffusion process (diffusers names;
             ``squaredcos_cap_v2`` is the cosine schedule of Nichol & Dhariwal 2021, EDGE's).
         loss_*: weights of the reconstruction, velocity, forward-kinematics and foot-skate terms.
+        loss_foot_velocity, loss_root_turn: weights of the two terms beyond EDGE's
+            (:mod:`generator.model.losses`: the feet's velocity and the root's per-frame turn
+            matched to the data's); 0, EDGE's objective, by default and in checkpoints trained
+            before they existed. The registered sizes set :data:`FOOT_VELOCITY_WEIGHT` and
+            :data:`ROOT_TURN_WEIGHT`.
         contact_threshold: predicted contact probability above which a foot counts as planted
             in the foot-skate loss (EDGE: 0.95).
         ema_decay: decay of the exponential moving average of the weights (EDGE: 0.9999).
         sampler, sample_steps, guidance_weight: sampling defaults (guided output is
-            ``uncond + w * (cond - uncond)``; w = 1 is plain conditional sampling). 25 steps
-            and w = 2.5 were chosen on the corpus' validation songs with the 20000-step compact
-            model: against 10 steps and w = 2 they raised BAS 0.338 -> 0.392 (ground truth
-            0.408) and Div_k 7.8 -> 11.2 (11.5) at about the same FID_k (64 -> 67); see
-            docs/generator.md.
+            ``uncond + w * (cond - uncond)``; w = 1 is plain conditional sampling). These
+            are a new model's defaults (25 steps and w = 2.5 suited the first corpus' 20000-step
+            model); a shipped checkpoint's JSON carries the settings chosen for it on the
+            corpus' validation songs (docs/generator.md, "Sampling defaults").
         overlap_frames: frames shared by consecutive windows in long-form sampling
             (EDGE: half a window); at most half a window.
         conditioner: the music features the model was trained on (:data:`CONDITIONERS`):
@@ -88,6 +103,8 @@ class GeneratorConfig:
     loss_velocity: float = 2.964
     loss_fk: float = 0.646
     loss_foot: float = 10.942
+    loss_foot_velocity: float = 0.0
+    loss_root_turn: float = 0.0
     contact_threshold: float = 0.95
     ema_decay: float = 0.9999
     sampler: str = "dpm++"
@@ -141,6 +158,8 @@ class GeneratorConfig:
             "velocity": self.loss_velocity,
             "fk": self.loss_fk,
             "foot": self.loss_foot,
+            "foot_velocity": self.loss_foot_velocity,
+            "root_turn": self.loss_root_turn,
         }
 
     # ------------------------------------------------------------------------- JSON
@@ -172,22 +191,29 @@ class GeneratorConfig:
 
 GENERATOR_SIZES: dict[str, GeneratorConfig] = {
     # Unit tests and smoke runs (0.34 M parameters).
-    "tiny": GeneratorConfig(d_model=64, num_layers=2, num_heads=4, ff_mult=2, patch_frames=2),
+    "tiny": GeneratorConfig(
+        d_model=64, num_layers=2, num_heads=4, ff_mult=2, patch_frames=2, **_NEW_TERMS
+    ),
     # The default (8.5 M). Long-form sampling runs steps x 2 (guidance) window calls per hop of
     # 2.5 s (half overlap): 10 x 2 / 2.5 s = 8 window calls per second of music, so the budget of
     # 0.1 s per second of music allows 12.5 ms per window call. Batched, a call measured 8 ms per
     # window with tokens of 2 frames (15 tokens/s) against 13.5 ms with a token per frame (2
     # cores, quiet machine): the budget holds only with patch_frames = 2.
-    "small": GeneratorConfig(d_model=256, num_layers=4, num_heads=4, ff_mult=4, patch_frames=2),
+    "small": GeneratorConfig(
+        d_model=256, num_layers=4, num_heads=4, ff_mult=4, patch_frames=2, **_NEW_TERMS
+    ),
     # The CPU training plan (4.8 M): ~0.38 s per step at batch 16 with 1 thread against ~0.62 s
     # for "small" (quiet machine; 0.57 against 0.92 s with two other trainings running; table in
     # generator/train/loop.py), so ~4000 steps fit a 45-minute run with margin, and it samples ~1.6x
     # faster than "small".
-    "compact": GeneratorConfig(d_model=192, num_layers=4, num_heads=4, ff_mult=4, patch_frames=2),
+    "compact": GeneratorConfig(
+        d_model=192, num_layers=4, num_heads=4, ff_mult=4, patch_frames=2, **_NEW_TERMS
+    ),
     # EDGE's width and depth (d = 512, 8 layers, 8 heads, MLP 1024) at the frame rate (52 M);
     # too slow for the CPU budget, for comparison and machines with more compute.
     "base": GeneratorConfig(
-        d_model=512, num_layers=8, num_heads=8, ff_mult=2, music_layers=2, patch_frames=1
+        d_model=512, num_layers=8, num_heads=8, ff_mult=2, music_layers=2, patch_frames=1,
+        **_NEW_TERMS,
     ),
 }
 """Named sizes; ``config_for(name, **overrides)`` gives a variant."""

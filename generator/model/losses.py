@@ -13,8 +13,21 @@ position and 6-D rotations (``motionbeat.core.kinematics``); F is the set of the
 * foot skate      L_foot   = mean [ĉ_{t,f} > tau] ||FK(x̂)_{t+1,f} - FK(x̂)_{t,f}||^2, f in F, with
   ĉ the model's *own* predicted contacts (tau = 0.95): a foot the model calls planted must stay.
 
+Two terms beyond EDGE, for what its objective leaves to post-processing here (raw PFC 1.25 and
+turns of 121 degrees in one frame with EDGE's four terms alone, docs/generator.md):
+
+* foot velocity   L_fvel   = mean ||ΔFK(x̂)_{t,f} - ΔFK(x)_{t,f}||^2, f in F, ΔFK_t = FK_{t+1} - FK_t
+  (metres per frame): the feet move as the data's do, so a foot the data plants is still
+  whatever the predicted contacts say (MDM, Tevet et al. ICLR 2023, puts a velocity term on
+  joint positions; here it is on the feet, the joints PFC scores);
+* root turn       L_turn   = mean ||R̂_{t+1} R̂_t^T - R_{t+1} R_t^T||_F^2, R the root's world
+  rotation: the body turns at the data's angular velocity. For a per-frame turn error of angle
+  θ the term is 4 (1 - cos θ) / 9 per element, so a 120-degree snap costs ~10^4 times a
+  1-degree error.
+
 The total is 0.636 L_simple + 2.964 L_vel + 0.646 L_FK + 10.942 L_foot (EDGE's weights; here
-they are :class:`generator.model.config.GeneratorConfig` fields). EDGE computes FK on normalised
+they are :class:`generator.model.config.GeneratorConfig` fields) + w_fvel L_fvel + w_turn L_turn
+(0 in EDGE's objective, the default; the registered sizes set them). EDGE computes FK on normalised
 frames; here FK and the foot term use physical frames (metres, metres per frame), which is what
 they mean, so the weights are a starting point rather than a calibrated optimum.
 """
@@ -60,10 +73,18 @@ def safe_rot6d_to_matrix(d6: torch.Tensor, eps: float = GRAM_SCHMIDT_EPS) -> tor
     return torch.stack([b1, b2, b3], dim=-2)  # (..., 3, 3), rows b1, b2, b3
 
 
-def frames_to_joints(frames: torch.Tensor) -> torch.Tensor:
-    """(..., T, D) physical frames -> (..., T, 24, 3) joint positions in metres (differentiable)."""
+def frames_to_rotations(frames: torch.Tensor) -> torch.Tensor:
+    """(..., T, D) physical frames -> (..., T, 24, 3, 3) local joint rotations (differentiable)."""
     rot6d = frames[..., contract.ROTATIONS].unflatten(-1, (contract.NUM_JOINTS, contract.ROT6D_DIM))
-    mats = safe_rot6d_to_matrix(rot6d)  # (..., T, 24, 3, 3)
+    return safe_rot6d_to_matrix(rot6d)  # (..., T, 24, 3, 3)
+
+
+def frames_to_joints(frames: torch.Tensor, mats: torch.Tensor | None = None) -> torch.Tensor:
+    """(..., T, D) physical frames -> (..., T, 24, 3) joint positions in metres (differentiable).
+
+    ``mats`` may pass the frames' :func:`frames_to_rotations` when the caller has them already.
+    """
+    mats = frames_to_rotations(frames) if mats is None else mats  # (..., T, 24, 3, 3)
     return kinematics.forward_kinematics(mats, frames[..., contract.ROOT_POS])  # (..., T, 24, 3)
 
 
@@ -116,6 +137,39 @@ def foot_skate_loss(
     return _masked_mean((foot_v * planted.unsqueeze(-1)).square(), _pair_mask(mask))
 
 
+def foot_velocity_loss(
+    pred_joints: torch.Tensor, target_joints: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """L_fvel = mean ||ΔFK(x̂)_f - ΔFK(x)_f||^2 over (B, T-1, 4, 3) foot velocities in metres/frame."""
+    if pred_joints.shape[1] < 2:
+        return pred_joints.new_zeros(())
+    feet = list(contract.FOOT_JOINTS)
+    pred_v = pred_joints[:, 1:, feet] - pred_joints[:, :-1, feet]  # (B, T-1, 4, 3)
+    target_v = target_joints[:, 1:, feet] - target_joints[:, :-1, feet]  # (B, T-1, 4, 3)
+    return _masked_mean((pred_v - target_v).square(), _pair_mask(mask))
+
+
+def root_turns(root_mats: torch.Tensor) -> torch.Tensor:
+    """(B, T, 3, 3) root world rotations -> (B, T-1, 3, 3) per-frame turns R_{t+1} R_t^T."""
+    return root_mats[:, 1:] @ root_mats[:, :-1].transpose(-1, -2)  # (B, T-1, 3, 3)
+
+
+def root_turn_loss(
+    pred_root: torch.Tensor, target_root: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """L_turn = mean ||R̂_{t+1} R̂_t^T - R_{t+1} R_t^T||_F^2 over (B, T-1, 3, 3).
+
+    Args:
+        pred_root, target_root: (B, T, 3, 3) the root's rotation matrices (its local rotation is
+            its world rotation in SMPL).
+        mask: (B, T) real frames.
+    """
+    if pred_root.shape[1] < 2:
+        return pred_root.new_zeros(())
+    diff = root_turns(pred_root) - root_turns(target_root)  # (B, T-1, 3, 3)
+    return _masked_mean(diff.square(), _pair_mask(mask))
+
+
 def diffusion_losses(
     pred_norm: torch.Tensor,
     target_norm: torch.Tensor,
@@ -130,15 +184,18 @@ def diffusion_losses(
     Args:
         pred_norm, target_norm: (B, T, D) prediction and data in the denoiser's normalised space.
         pred_frames, target_frames: (B, T, D) the same in physical units (denormalised).
-        weights: {"recon", "velocity", "fk", "foot"} -> weight (``GeneratorConfig.loss_weights``).
+        weights: {"recon", "velocity", "fk", "foot", "foot_velocity", "root_turn"} -> weight
+            (``GeneratorConfig.loss_weights``); a term whose weight is missing or 0 is skipped.
         contact_threshold: tau of :func:`foot_skate_loss`.
         mask: (B, T) bool real frames, or None.
     Returns:
-        (total, {"recon", "velocity", "fk", "foot"}) with total = sum_k weights[k] * terms[k].
+        (total, terms) with total = sum_k weights[k] * terms[k] over the terms computed.
     """
-    pred_joints = frames_to_joints(pred_frames)  # (B, T, 24, 3)
+    pred_mats = frames_to_rotations(pred_frames)  # (B, T, 24, 3, 3)
+    pred_joints = frames_to_joints(pred_frames, pred_mats)  # (B, T, 24, 3)
     with torch.no_grad():
-        target_joints = frames_to_joints(target_frames)  # (B, T, 24, 3)
+        target_mats = frames_to_rotations(target_frames)  # (B, T, 24, 3, 3)
+        target_joints = frames_to_joints(target_frames, target_mats)  # (B, T, 24, 3)
     terms = {
         "recon": reconstruction_loss(pred_norm, target_norm, mask),
         "velocity": velocity_loss(pred_norm, target_norm, mask),
@@ -147,5 +204,10 @@ def diffusion_losses(
             pred_joints, pred_frames[..., contract.CONTACTS], contact_threshold, mask
         ),
     }
+    if weights.get("foot_velocity", 0.0):
+        terms["foot_velocity"] = foot_velocity_loss(pred_joints, target_joints, mask)
+    if weights.get("root_turn", 0.0):
+        root = contract.JOINT_INDEX["Pelvis"]
+        terms["root_turn"] = root_turn_loss(pred_mats[:, :, root], target_mats[:, :, root], mask)
     total = sum(weights[name] * value for name, value in terms.items())
     return total, terms

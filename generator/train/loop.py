@@ -6,7 +6,8 @@ buffers, i.e. saved with the weights.
 
 One step. ``diffusion.training_step``: t ~ U{0..999}, x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) n,
 the denoiser predicts x_0, condition dropout 0.25, the EDGE loss (reconstruction, velocity,
-FK, foot skate). AdamW (Loshchilov & Hutter, ICLR 2019) with linear warm-up over
+FK, foot skate) plus the feet's velocity and the root's turn per frame
+(``generator.model.losses``). AdamW (Loshchilov & Hutter, ICLR 2019) with linear warm-up over
 ``min(warmup_steps, steps / 10)`` steps and cosine decay to ``min_lr_ratio`` of the peak, gradient
 clipping, and an EMA of the weights (``diffusion.EMA``, decay 0.9999 with warm-up), which is what
 is saved and sampled.

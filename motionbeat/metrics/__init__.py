@@ -9,6 +9,7 @@ Definitions and traps: ``shared/reference/metrics.md``.
 * :mod:`.kinetic`, :mod:`.geometric` - the AIST++ API motion features (72-d, 32-d).
 * :mod:`.fid` - FID_k, FID_g, Div_k, Div_g.
 * :mod:`.retrieval` - Recall@K, median rank, QB-Norm.
+* :mod:`.turns` - the root's turn per frame (the fastest turn of a dance).
 """
 
 from motionbeat.metrics.alignment import (

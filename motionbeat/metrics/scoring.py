@@ -37,6 +37,7 @@ from motionbeat import metrics
 from motionbeat.audio import Rhythm
 from motionbeat.core import contract
 from motionbeat.core.motion import Motion
+from motionbeat.metrics.turns import max_turn
 
 MIN_FPS: float = 10.0
 """Slowest frame rate accepted: below it foot speeds and beats are meaningless."""
@@ -67,6 +68,7 @@ class DanceScore:
     bec_lag: float = math.nan
     bec_any: float = math.nan
     phase_r: float = math.nan
+    max_turn: float = math.nan
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -128,6 +130,7 @@ def score_dance(motion: Motion, rhythm: Rhythm, name: str = "motion") -> DanceSc
         bec_lag=pair["bec_lag"],
         bec_any=pair["bec_any"],
         phase_r=pair["phase_r"],
+        max_turn=max_turn(motion.poses, motion.fps),
     )
 
 
@@ -202,6 +205,7 @@ PROTOCOL: dict[str, object] = {
     "bec": "motion pulse (minus Bailando's smoothed envelope) vs cos(2 pi beat phase), Pearson at lag 0; "
     "BEC_lag: best lag within 0.1 s; BEC_any: best constant phase offset (multiple correlation on cos, sin)",
     "phase_r": "resultant length of the music's beat phase at the Bailando motion beats",
+    "max_turn": "largest root turn between two frames, degrees per 1/30 s (motionbeat.metrics.turns)",
     "own_other": f"each dance against every other song given, gap = own - other, "
     f"{metrics.BOOTSTRAP_RESAMPLES} bootstrap resamples of the songs, 95 % percentile interval",
     "music_beats": "motionbeat.audio.analyse_rhythm (librosa beat tracker on the percussive onset envelope)",

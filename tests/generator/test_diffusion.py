@@ -69,7 +69,7 @@ def test_tiny_overfit_reduces_the_loss(tiny_config):
         ema.update(model)
     after = _fixed_loss(model, scheduler, (frames, music, phase))
     assert after < 0.5 * before, (before, after)
-    assert set(out.terms) == {"recon", "velocity", "fk", "foot"}
+    assert set(out.terms) == {"recon", "velocity", "fk", "foot", "foot_velocity", "root_turn"}
     assert ema.num_updates == OVERFIT_STEPS
     # the average sits between the start and the trained weights, buffers copied
     torch.testing.assert_close(ema.module.feat_std, model.feat_std)

@@ -48,7 +48,7 @@ def run(corpus, generators, tmp_path_factory):
     """The CLI, once: (markdown path, report dict)."""
     out = tmp_path_factory.mktemp("out") / "generator_eval.md"
     argv = ["--corpus", str(corpus), "--generators", *map(str, generators), "--seconds", str(SECONDS),
-            "--threads", "1", "--out", str(out), "--quiet"]
+            "--threads", "1", "--out", str(out), "--quiet", "--raw-rows"]
     before = torch.get_num_threads()
     try:
         assert ev.main(argv) == 0  # sets torch to 1 thread
@@ -68,7 +68,9 @@ def test_table_has_every_row_with_finite_numbers(run):
     assert labels == [
         ev.GROUND_TRUTH,
         "generator (MotionBeat, untrained)",
+        "generator (MotionBeat, untrained), raw (no clean-up)",
         "generator (librosa features, untrained)",
+        "generator (librosa features, untrained), raw (no clean-up)",
         ev.CHOREOGRAPHER,
         ev.RANDOM_CLIPS,
     ]
@@ -81,7 +83,7 @@ def test_table_has_every_row_with_finite_numbers(run):
         # 2 held-out songs x 2 ground-truth dances each: every row has 4 dances
         assert row["n_dances"] == 4 and len(row["dances"]) == 4
         for key in ("pfc", "bas", "bas_motion", "fid_k", "fid_g", "div_k", "div_g",
-                    "fid_g_varying", "div_g_varying"):
+                    "fid_g_varying", "div_g_varying", "max_turn"):
             assert row[key] is not None and math.isfinite(row[key]), (row["label"], key)
         for dance in row["dances"]:
             assert dance["duration_s"] == pytest.approx(SECONDS)
@@ -89,7 +91,20 @@ def test_table_has_every_row_with_finite_numbers(run):
     assert report["reference"]["pool"] == "train" and report["reference"]["dances"] == 6
     assert set(report["reference"]["constant_features"]) == {"kinetic", "geometric"}
     assert report["seeds"] == [0, 1]
+    assert 0.0 <= report["reference"]["max_turn"] <= 180.0  # the toy dancers face one way
+    assert "max turn °/frame" in text and "fastest turn in the reference pool" in text
     assert report["command"].startswith("python -m generator.evaluate --corpus")
+
+
+def test_raw_rows_are_the_same_samples_before_the_clean_up(run):
+    _, report = run
+    rows = {r["label"]: r for r in report["rows"]}
+    for name in ("generator (MotionBeat, untrained)", "generator (librosa features, untrained)"):
+        cleaned, raw = rows[name], rows[f"{name}, raw (no clean-up)"]
+        assert [d["name"] for d in cleaned["dances"]] == [d["name"] for d in raw["dances"]]
+        # the clean-up moves the root and the legs, so the feet's contact score changes
+        assert [d["pfc"] for d in cleaned["dances"]] != [d["pfc"] for d in raw["dances"]]
+        assert 0.0 <= raw["max_turn"] <= 180.0
 
 
 def test_random_clips_never_use_the_same_song(run, corpus, held_out):

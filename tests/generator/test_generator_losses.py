@@ -8,8 +8,10 @@ from generator.model.losses import (
     diffusion_losses,
     fk_loss,
     foot_skate_loss,
+    foot_velocity_loss,
     frames_to_joints,
     reconstruction_loss,
+    root_turn_loss,
     velocity_loss,
 )
 from motionbeat.core import contract, kinematics
@@ -29,8 +31,8 @@ def test_all_terms_are_zero_when_prediction_equals_target():
     frames = _motion()
     weights = config_for("tiny").loss_weights
     total, terms = diffusion_losses(frames, frames, frames, frames, weights)
-    assert set(terms) == {"recon", "velocity", "fk", "foot"}
-    for name in ("recon", "velocity", "fk"):
+    assert set(terms) == {"recon", "velocity", "fk", "foot", "foot_velocity", "root_turn"}
+    for name in ("recon", "velocity", "fk", "foot_velocity", "root_turn"):
         assert terms[name].item() == 0.0
     # the foot term is no comparison: it scores the prediction's own planted feet moving, and
     # these random poses move their feet; with no foot planted the whole objective is zero
@@ -44,7 +46,9 @@ def test_terms_grow_with_the_error_and_are_differentiable():
     target = _motion()
     pred = (target + 0.05 * torch.randn_like(target)).requires_grad_(True)
     total, terms = diffusion_losses(pred, target, pred, target, config_for("tiny").loss_weights)
-    assert all(terms[k].item() > 0 for k in ("recon", "velocity", "fk"))
+    assert all(
+        terms[k].item() > 0 for k in ("recon", "velocity", "fk", "foot_velocity", "root_turn")
+    )
     total.backward()
     assert torch.isfinite(pred.grad).all() and pred.grad.abs().sum() > 0
 
@@ -97,3 +101,50 @@ def test_losses_survive_degenerate_rotations():
     )
     total.backward()
     assert torch.isfinite(total) and torch.isfinite(zeros.grad).all()
+
+
+def test_edge_weights_skip_the_new_terms():
+    frames = _motion()
+    weights = {**config_for("tiny").loss_weights, "foot_velocity": 0.0, "root_turn": 0.0}
+    _, terms = diffusion_losses(frames, frames, frames, frames, weights)
+    assert set(terms) == {"recon", "velocity", "fk", "foot"}
+
+
+def _turning(degrees_per_frame, frames=T):
+    """(1, T, 3, 3) root rotations about the vertical axis, a fixed turn per frame."""
+    angles = torch.arange(frames, dtype=torch.float32) * torch.deg2rad(
+        torch.tensor(float(degrees_per_frame))
+    )
+    aa = torch.zeros(frames, 3)
+    aa[:, contract.UP_AXIS] = angles
+    return kinematics.axis_angle_to_matrix(aa)[None]  # (1, T, 3, 3)
+
+
+def test_root_turn_loss_by_hand():
+    # a steady turn has the same per-frame increment wherever it starts: no loss
+    offset = _turning(30.0)[:, 3:4]  # (1, 1, 3, 3) a fixed heading
+    assert root_turn_loss(_turning(10.0) @ offset, _turning(10.0)).item() < 1e-10
+    # turning at a rate off by theta per frame costs ||R_theta - I||_F^2 / 9 = 4 (1 - cos) / 9
+    theta = torch.deg2rad(torch.tensor(20.0))
+    expected = (4 * (1 - torch.cos(theta)) / 9).item()
+    got = root_turn_loss(_turning(30.0), _turning(10.0)).item()
+    assert abs(got - expected) < 1e-5, (got, expected)
+    # one snap of 120 degrees between two frames costs far more than an even error of 2 degrees
+    snap = _turning(0.0).clone()
+    snap[:, T // 2 :] = _turning(120.0)[:, 1:2]
+    assert root_turn_loss(snap, _turning(0.0)).item() > 100 * root_turn_loss(
+        _turning(2.0), _turning(0.0)
+    ).item()
+
+
+def test_foot_velocity_loss_sees_skating_not_standing_offsets():
+    still = _still_frames()
+    joints = frames_to_joints(still)
+    moved = still.clone()
+    moved[..., contract.ROOT_POS.start] += 0.5  # the same stance half a metre away
+    assert foot_velocity_loss(frames_to_joints(moved), joints).item() < 1e-12
+    sliding = still.clone()
+    sliding[..., contract.ROOT_POS.start] = torch.linspace(0.0, 0.19, T)  # 1 cm per frame
+    # every foot coordinate pair differs by (0.01, 0, 0): mean over x, y, z of 1e-4 / 3
+    got = foot_velocity_loss(frames_to_joints(sliding), joints).item()
+    assert abs(got - 1e-4 / 3) < 1e-8, got

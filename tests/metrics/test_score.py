@@ -45,6 +45,22 @@ def test_beats_on_beats_score_high_and_offbeat_low(song, tmp_path):
     # static feet and a still root give PFC 0
     assert on_s["pfc"] == 0.0 and on_s["pfc_clips"] == 1
     assert report["mean"]["bas"] == pytest.approx((on_s["bas"] + off_s["bas"]) / 2)
+    # a root that never turns has a fastest turn of 0 degrees
+    assert on_s["max_turn"] == 0.0 and report["mean"]["max_turn"] == 0.0
+
+
+def test_fastest_turn_is_reported_per_file_and_as_the_largest(song, tmp_path, capsys):
+    path, beats = song
+    still = _arm_dance(4.0, beats[0], song=str(path))
+    poses = still.poses.copy()
+    poses[60:, 0, contract.UP_AXIS] = np.radians(90.0)  # snaps a quarter turn at frame 60
+    snap = Motion(poses, still.trans, still.fps, source_song=str(path))
+    files = [still.save(tmp_path / "still.npz"), snap.save(tmp_path / "snap.npz")]
+    report = score_cli.score_files(files)
+    assert [f["max_turn"] for f in report["files"]] == pytest.approx([0.0, 90.0], abs=1e-3)
+    assert report["mean"]["max_turn"] == pytest.approx(90.0, abs=1e-3)
+    assert score_cli.main([str(f) for f in files]) == 0
+    assert "turn°" in capsys.readouterr().out
 
 
 def test_same_dance_at_60_fps_scores_the_same(song, tmp_path):
