@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from dataset_fixtures import (
     known_motion,
     smpl_joints,
@@ -24,11 +23,8 @@ NAMES = ("a", "b", "c", "d", "e", "f")
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_thread):
+    """Every test here runs on one torch thread (``one_thread`` of tests/conftest.py)."""
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Fixtures shared by the MotionBeat tests: one torch thread, a toy corpus."""
 
 import pytest
-import torch
 
 from motionbeat.datasets.toy import write_toy_corpus
 
@@ -11,12 +10,8 @@ TOY_SECONDS = 8.0
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a busy 2-core machine the many small ops run far faster."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_thread):
+    """Every test here runs on one torch thread (``one_thread`` of tests/conftest.py)."""
 
 
 @pytest.fixture(scope="module")

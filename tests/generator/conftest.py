@@ -34,13 +34,8 @@ def tiny_model(tiny_config):
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models gain nothing from a second thread, and on shared cores two threads that wait
-    for each other are far slower than one; restored after each test."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_thread):
+    """Every test here runs on one torch thread (``one_thread`` of tests/conftest.py)."""
 
 
 CLICK_BPM = 120.0
