@@ -9,9 +9,14 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import imageio_ffmpeg
+
+if TYPE_CHECKING:
+    from app.service import DanceService
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_SONG = REPO / "examples" / "song.ogg"
@@ -81,6 +86,30 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = STOP_TIMEOUT_S)
     while not condition() and time.monotonic() < deadline:
         time.sleep(POLL_S)
     return condition()
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running test server."""
+
+    url: str
+    service: DanceService
+
+
+@contextlib.contextmanager
+def serving(service: DanceService, **launch_options) -> Iterator[Server]:
+    """``app.ui.launch(service, ...)`` on a free local port; closes the app and the service after."""
+    from app.ui import launch
+
+    port = free_port()
+    demo = launch(service, host="127.0.0.1", port=port, block=False, **launch_options)
+    url = f"http://127.0.0.1:{port}/"
+    assert server_answers(url)
+    try:
+        yield Server(url, service)
+    finally:
+        demo.close()
+        service.close()
 
 
 @contextlib.contextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 # gradio reads its upload folder from the environment when it is imported.
@@ -31,21 +30,12 @@ from app_testing import (  # noqa: E402
     SONG_SECONDS,
     TOO_LONG_SECONDS,
     VIDEO_SIZE,
-    free_port,
-    server_answers,
+    serving,
 )
 
 from app.request import Limits  # noqa: E402
 from app.service import DanceService  # noqa: E402
 from generator.sampling.checkpoint import write_untrained_checkpoint  # noqa: E402
-
-
-@dataclass(frozen=True)
-class Server:
-    """A running test server."""
-
-    url: str
-    service: DanceService
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -100,8 +90,6 @@ def songs(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def server(checkpoint, tmp_path_factory):
     """The app serving the tiny generator at http://127.0.0.1:<free port>/."""
-    from app.ui import launch
-
     service = DanceService.from_checkpoint(
         checkpoint,
         device="cpu",
@@ -109,12 +97,5 @@ def server(checkpoint, tmp_path_factory):
         limits=Limits(max_upload_mb=SERVER_MAX_UPLOAD_MB, max_duration=SERVER_MAX_SECONDS),
         video_size=VIDEO_SIZE,
     )
-    port = free_port()
-    demo = launch(service, host="127.0.0.1", port=port, concurrency=CONCURRENCY, block=False)
-    url = f"http://127.0.0.1:{port}/"
-    assert server_answers(url)
-    try:
-        yield Server(url, service)
-    finally:
-        demo.close()
-        service.close()
+    with serving(service, concurrency=CONCURRENCY) as running:
+        yield running

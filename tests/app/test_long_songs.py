@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 
 import pytest
 from app_testing import (
@@ -19,8 +18,7 @@ from app_testing import (
     VIDEO_READY_JS,
     browser_page,
     check_playable_mp4,
-    free_port,
-    server_answers,
+    serving,
     upload,
 )
 from gradio_client import Client, handle_file
@@ -47,31 +45,17 @@ PROGRESS_TEXT_JS = (
 TIME_LEFT = re.compile(r"about (\d+ min )?\d+ s left|about \d+ min left")
 
 
-@dataclass(frozen=True)
-class LongServer:
-    url: str
-    service: DanceService
-
-
 @pytest.fixture(scope="module")
 def long_server(checkpoint, tmp_path_factory):
     """The app with its default limits, warmed up as ``python -m app`` does, 64-pixel videos."""
-    from app.ui import launch
 
     service = DanceService.from_checkpoint(
         checkpoint, device="cpu", work_dir=tmp_path_factory.mktemp("long-work"), limits=Limits(),
         video_size=LONG_VIDEO_SIZE,
     )
     service.warm_up()
-    port = free_port()
-    demo = launch(service, host="127.0.0.1", port=port, block=False)
-    url = f"http://127.0.0.1:{port}/"
-    assert server_answers(url)
-    try:
-        yield LongServer(url, service)
-    finally:
-        demo.close()
-        service.close()
+    with serving(service) as running:
+        yield running
 
 
 def test_generate_with_only_a_100_s_song_returns_a_100_s_video_with_the_song(long_server, tmp_path):
