@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import torch
 
-from generator.model.config import GENERATOR_SIZES, config_for
+from generator.model.config import GENERATOR_SIZES, SAMPLERS, config_for
 from generator.model.denoiser import Denoiser
 from generator.model.diffusion import make_sampling_scheduler
 from generator.sampling.longform import sample_long
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--song-size", default="small")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--sampler", choices=["ddim", "dpm++"], default=None)
+    parser.add_argument("--sampler", choices=SAMPLERS, default=None)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)

@@ -1,7 +1,7 @@
 """Dance to songs from the command line: motion files and a video for every song.
 
     python -m generator.sample SONG_OR_DIR... [--out DIR] [--checkpoint STEM] [--seed N]
-        [--steps N] [--guidance W] [--start S] [--duration S] [--device cpu|cuda]
+        [--steps N] [--guidance W] [--sampler KIND] [--start S] [--duration S] [--device cpu|cuda]
         [--no-video] [--body mannequin|smpl|skeleton] [--size 512]
         [--formats npz,pkl,bvh,glb] [--rig smpl|mixamo]
         [--inbetween-from MOTION [--keyframe-every S]]
@@ -35,6 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from generator.model.config import SAMPLERS
 from generator.sampling.checkpoint import DEFAULT_CHECKPOINT, GeneratorCheckpointError
 from generator.sampling.constraints import KEYFRAME_EVERY_S, keep_joints_constraint, keyframe_constraint
 from generator.sampling.editing import JOINT_GROUPS
@@ -130,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help="denoising steps (default: config)")
     p.add_argument("--guidance", type=float, default=None,
                    help="classifier-free guidance weight (default: config)")
+    p.add_argument("--sampler", choices=SAMPLERS, default=None,
+                   help="sampling scheduler (default: config); ddpm and sde-dpm++ add fresh noise "
+                        "at each step")
     p.add_argument("--start", type=float, default=0.0, help="excerpt start, seconds")
     p.add_argument("--duration", type=float, default=None,
                    help="excerpt length, seconds (default: to the end of the song)")
@@ -253,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: {generator.checkpoint} is an untrained checkpoint (random weights)",
                   file=sys.stderr)
         motions = generator.generate_many(
-            songs, seed=args.seed, steps=args.steps, guidance=args.guidance, start=args.start,
+            songs, seed=args.seed, steps=args.steps, guidance=args.guidance, sampler=args.sampler,
+            start=args.start,
             duration=args.duration, constraint=constraint, progress=progress,
             foot_lock=not args.no_foot_lock,
         )

@@ -138,6 +138,7 @@ def generator_dances(
     *,
     steps: int | None = None,
     guidance: float | None = None,
+    sampler: str | None = None,
     batch_songs: int = DEFAULT_BATCH_SONGS,
     log: Log | None = None,
     foot_lock: bool = True,
@@ -151,7 +152,7 @@ def generator_dances(
             batch = todo[a:a + batch_songs]
             motions = generator.generate_many(
                 [songs[i].audio_path for i in batch], seed=seed + k, steps=steps, guidance=guidance,
-                start=0.0, duration=seconds, foot_lock=foot_lock,
+                sampler=sampler, start=0.0, duration=seconds, foot_lock=foot_lock,
             )
             for i, m in zip(batch, motions, strict=True):
                 out[i].append(cut_motion(m, songs[i].num_frames))

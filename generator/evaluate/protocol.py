@@ -58,6 +58,7 @@ def evaluate(
     reference: str = "train",
     steps: int | None = None,
     guidance: float | None = None,
+    sampler: str | None = None,
     device: str | None = None,
     batch_songs: int = DEFAULT_BATCH_SONGS,
     log: Log | None = None,
@@ -92,6 +93,9 @@ def evaluate(
     labels = [GROUND_TRUTH]
     for stem, gen in loaded:
         base = generator_label(gen.config.conditioner, stem, labels, gen.untrained)
+        cfg = gen.config
+        sampling = {"sampler": sampler or cfg.sampler, "steps": steps or cfg.sample_steps,
+                    "guidance": cfg.guidance_weight if guidance is None else guidance}
         locks = [foot_lock] + ([False] if raw_rows and foot_lock else [])
         for lock in locks:
             label = base + ("" if lock else ", raw (no clean-up)")
@@ -99,9 +103,10 @@ def evaluate(
             say(f"{label}: {stem}")
             t0 = time.perf_counter()
             dances = generator_dances(gen, songs, counts, seed, seconds, steps=steps,
-                                      guidance=guidance, batch_songs=batch_songs, log=say,
+                                      guidance=guidance, sampler=sampler,
+                                      batch_songs=batch_songs, log=say,
                                       foot_lock=lock)
-            rows.append(Row(label, "generator", dances, time.perf_counter() - t0, str(stem)))
+            rows.append(Row(label, "generator", dances, time.perf_counter() - t0, str(stem), sampling))
     if "choreographer" in row_kinds:
         say(CHOREOGRAPHER)
         t0 = time.perf_counter()
@@ -145,7 +150,8 @@ def evaluate(
                                   "geometric": constant_features(ref_g)},
         },
         "rows": [
-            {"label": r.label, "kind": r.kind, "checkpoint": r.checkpoint, "wall_s": round(r.wall_s, 3),
+            {"label": r.label, "kind": r.kind, "checkpoint": r.checkpoint, "sampling": r.sampling,
+             "wall_s": round(r.wall_s, 3),
              **r.summary,
              "dances": [
                  dict(sc.as_dict(), **{k: v for k, v in m.meta.items()

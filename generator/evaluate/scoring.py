@@ -73,6 +73,7 @@ class Row:
     dances: list[list[Motion]]  # per song
     wall_s: float = 0.0
     checkpoint: str | None = None
+    sampling: dict | None = None  # a generator's sampler, steps and guidance
     scores: list[DanceScore] = field(default_factory=list)
     summary: dict[str, float] = field(default_factory=dict)
     own_other: dict = field(default_factory=dict)  # motionbeat.metrics.scoring.own_other_scores

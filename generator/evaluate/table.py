@@ -73,6 +73,19 @@ def own_other_markdown(report: dict) -> list[str]:
     return lines
 
 
+def sampling_lines(report: dict) -> list[str]:
+    """One line per generator checkpoint: its sampler, steps and guidance (its raw row shares them)."""
+    lines, seen = [], set()
+    for r in report["rows"]:
+        s = r.get("sampling")
+        if not s or r["checkpoint"] in seen:
+            continue
+        seen.add(r["checkpoint"])
+        lines.append(f"- {r['label']}: `{r['checkpoint']}`, {s['sampler']} sampler, {s['steps']} "
+                     f"steps, guidance {s['guidance']:g}")
+    return lines
+
+
 def format_markdown(report: dict, command: str = "") -> str:
     """The report as markdown: setup, the table, protocol, AIST++ context."""
     songs = report["songs"]
@@ -101,6 +114,7 @@ def format_markdown(report: dict, command: str = "") -> str:
         *([f"- fastest turn in the reference pool's whole dances: {_fmt(ref['max_turn'], 1)} degrees "
            "in one 1/30 s frame (`motionbeat.metrics.turns`; the turn column is each row's fastest)"]
           if ref.get("max_turn") is not None else []),
+        *sampling_lines(report),
         f"- music beats for BAS: {report['protocol']['music_beats']}",
         f"- wall time {report['wall_s']:.0f} s, torch {report['threads']} thread(s), {report['device']}",
         "",

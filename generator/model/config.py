@@ -19,8 +19,10 @@ from motionbeat.core import contract
 CONFIG_FORMAT_VERSION: int = 1
 """Version written into every config JSON; :func:`GeneratorConfig.from_json` refuses newer."""
 
-SAMPLERS: tuple[str, ...] = ("ddim", "dpm++")
-"""Sampling schedulers known to :func:`generator.model.diffusion.make_sampling_scheduler`."""
+SAMPLERS: tuple[str, ...] = ("ddim", "dpm++", "ddpm", "sde-dpm++")
+"""Sampling schedulers known to :func:`generator.model.diffusion.make_sampling_scheduler`: two
+deterministic ones (DDIM, DPM-Solver++) and two that draw fresh noise at every step (ancestral
+DDPM steps, EDGE's sampler, and the SDE form of DPM-Solver++)."""
 
 CONDITIONERS: tuple[str, ...] = ("motionbeat", "librosa")
 """Music conditioners known to :mod:`generator.model.conditioning`: frozen MotionBeat features, or the

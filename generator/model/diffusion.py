@@ -7,9 +7,20 @@ with ``prediction_type="sample"``:
 
 * training: :class:`diffusers.DDPMScheduler` draws x_t (``add_noise``) and the loss compares x̂_0
   with x_0 (:mod:`generator.model.losses`);
-* sampling: :class:`diffusers.DDIMScheduler` (Song et al., ICLR 2021; eta = 0, "trailing"
-  timesteps so the first step starts from pure noise, Lin et al. WACV 2024) or
-  :class:`diffusers.DPMSolverMultistepScheduler` (DPM-Solver++, Lu et al. 2022), ~10 steps.
+* sampling, always on "trailing" timesteps so the first step starts from pure noise (Lin et al.
+  WACV 2024), by one of :data:`~generator.model.config.SAMPLERS`:
+
+  - ``"ddim"``: :class:`diffusers.DDIMScheduler`, eta = 0 (Song et al., ICLR 2021), deterministic;
+  - ``"dpm++"``: :class:`diffusers.DPMSolverMultistepScheduler`, DPM-Solver++(2M) (Lu et al.
+    2022), deterministic, good in ~10-25 steps;
+  - ``"ddpm"``: DDIM with eta = 1, i.e. each step draws x_{t'} ~ q(x_{t'} | x_t, x̂_0), the DDPM
+    posterior (Song et al. 2021, Eq. 16; Ho et al. 2020): EDGE's sampler (50 such steps);
+  - ``"sde-dpm++"``: the SDE form of DPM-Solver++(2M) (Lu et al. 2022, "DPM-Solver++", Sec. 5),
+    which also draws fresh noise at each step.
+
+  The two stochastic samplers forget part of the path at every step, so an early guided
+  prediction commits the dance less: on the validation songs they give more varied dances than
+  the deterministic ones at the same guidance (docs/generator.md, "Sampling defaults").
 
 Classifier-free guidance (Ho & Salimans 2022): x̂_0 = x̂_0(∅) + w (x̂_0(music) - x̂_0(∅)), the
 conditional and null rows batched in one call; the null condition is learned and used for a
@@ -33,7 +44,7 @@ import torch
 from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 from torch import nn
 
-from generator.model.config import GeneratorConfig
+from generator.model.config import SAMPLERS, GeneratorConfig
 from generator.model.denoiser import Condition, Denoiser
 from generator.model.losses import diffusion_losses
 
@@ -56,23 +67,38 @@ def make_training_scheduler(config: GeneratorConfig) -> DDPMScheduler:
     )
 
 
+class AncestralDDIMScheduler(DDIMScheduler):
+    """DDIM with eta = 1 by default: the step's noise std is the DDPM posterior's,
+    sigma_t = sqrt((1 - abar_t') / (1 - abar_t)) sqrt(1 - abar_t / abar_t') (Song et al. 2021,
+    Eq. 16), so each step samples q(x_t' | x_t, x̂_0) as EDGE's ``ddim_sample`` (eta 1) does."""
+
+    def step(self, *args, eta: float = 1.0, **kwargs):
+        return super().step(*args, eta=eta, **kwargs)
+
+
 def make_sampling_scheduler(config: GeneratorConfig, kind: str | None = None) -> SamplingScheduler:
-    """A sampler over the training process: ``"ddim"`` or ``"dpm++"`` (``config.sampler``)."""
+    """A sampler over the training process, one of :data:`SAMPLERS` (default ``config.sampler``)."""
     kind = kind or config.sampler
     common = {
         "num_train_timesteps": config.num_train_timesteps,
         "beta_schedule": config.beta_schedule,
         "prediction_type": "sample",
+        "timestep_spacing": "trailing",
     }
-    if kind == "ddim":
-        return DDIMScheduler(
-            **common, clip_sample=False, set_alpha_to_one=True, timestep_spacing="trailing"
-        )
-    if kind == "dpm++":
-        return DPMSolverMultistepScheduler(
-            **common, algorithm_type="dpmsolver++", solver_order=2, timestep_spacing="trailing"
-        )
-    raise ValueError(f"unknown sampler {kind!r}; choose 'ddim' or 'dpm++'")
+    if kind in ("ddim", "ddpm"):
+        cls = DDIMScheduler if kind == "ddim" else AncestralDDIMScheduler
+        return cls(**common, clip_sample=False, set_alpha_to_one=True)
+    if kind in ("dpm++", "sde-dpm++"):
+        algorithm = "dpmsolver++" if kind == "dpm++" else "sde-dpmsolver++"
+        return DPMSolverMultistepScheduler(**common, algorithm_type=algorithm, solver_order=2)
+    raise ValueError(f"unknown sampler {kind!r}; choose one of {SAMPLERS}")
+
+
+def is_stochastic(scheduler: SamplingScheduler) -> bool:
+    """True for a sampler that draws fresh noise at each step (``"ddpm"``, ``"sde-dpm++"``)."""
+    if isinstance(scheduler, AncestralDDIMScheduler):
+        return True
+    return getattr(scheduler.config, "algorithm_type", "").startswith("sde")
 
 
 # ----------------------------------------------------------------------------- training
@@ -245,6 +271,7 @@ def run_sampler(
     inpainting: Inpainting | None = None,
     generator: torch.Generator | None = None,
     callback: Callable[[int, int], None] | None = None,
+    step_noise: Callable[[], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """The reverse loop: x_T = noise, then ``num_steps`` steps on x̂_0 = predict_x0(x_t, t).
 
@@ -252,7 +279,10 @@ def run_sampler(
     inside it); the scheduler only sees the whole tensor. Returns the last clean prediction x̂_0
     (after inpainting), which the deterministic samplers' final step returns as the sample too.
     ``callback(done, total)`` is called after each denoiser evaluation (progress reports).
+    A stochastic sampler (:func:`is_stochastic`) takes each step's fresh noise from
+    ``step_noise()`` (same shape as ``noise``) when given, else draws it from ``generator``.
     """
+    draw = step_noise if step_noise is not None and is_stochastic(scheduler) else None
     scheduler.set_timesteps(num_steps, device=noise.device)
     timesteps = scheduler.timesteps
     alphas_cumprod = scheduler.alphas_cumprod.to(noise.device)
@@ -268,7 +298,8 @@ def run_sampler(
             callback(i + 1, len(timesteps))
         if i == len(timesteps) - 1:
             break
-        x = scheduler.step(x0, t, x, generator=generator).prev_sample
+        fresh = None if draw is None else draw().to(x.device)  # (same shape as x)
+        x = scheduler.step(x0, t, x, generator=generator, variance_noise=fresh).prev_sample
         if inpainting is not None:
             x = inpainting.noised(x, noise, alphas_cumprod[timesteps[i + 1]])
     return x0

@@ -191,6 +191,7 @@ def sample_long(
     known_frames: torch.Tensor | Sequence[torch.Tensor] | None = None,
     generator: torch.Generator | None = None,
     noise: torch.Tensor | Sequence[torch.Tensor] | None = None,
+    step_generators: Sequence[torch.Generator] | None = None,
     callback: Callable[[int, int], None] | None = None,
     max_windows_per_call: int = MAX_WINDOWS_PER_CALL,
     return_windows: bool = False,
@@ -209,6 +210,10 @@ def sample_long(
         noise: the initial noise instead, per song (max(T, W), D) (a list for several songs; a
             song shorter than a window owns W frames). Drawing it per song makes a song's dance
             the same whether it is sampled alone or in a batch.
+        step_generators: one per song, drawing that song's share of the fresh noise a stochastic
+            sampler (``"ddpm"``, ``"sde-dpm++"``) adds at each step, (max(T, W), D) per song
+            and step, so that such a dance too is the same alone or in a batch; without them
+            the step noise comes from ``generator``. Deterministic samplers draw none.
         callback: ``callback(done, total)`` after each denoising step.
         max_windows_per_call: windows per denoiser call (memory bound for very long songs).
         return_windows: return a :class:`LongformResult` with the windows before the join.
@@ -286,7 +291,19 @@ def sample_long(
                 )
         flat_noise = torch.cat([n.to(device) for n in noises])  # (L, D), songs in layout order
     flat_noise = flat_noise.to(device)
-    run_sampler(scheduler, flat_noise, predict, num_steps, inpainting, generator, callback)
+    step_noise = None
+    if step_generators is not None:
+        gens = list(step_generators)
+        if len(gens) != len(musics):
+            raise ValueError(f"{len(musics)} songs but {len(gens)} step generators")
+        shapes = [(max(length, window), cfg.frame_dim) for length in layout.lengths]
+
+        def step_noise() -> torch.Tensor:  # (L, D), songs in layout order
+            return torch.cat([torch.randn(s, generator=g) for s, g in zip(shapes, gens, strict=True)])
+
+    run_sampler(
+        scheduler, flat_noise, predict, num_steps, inpainting, generator, callback, step_noise
+    )
     windows_phys = denoiser.denormalize(last_windows[0])  # (N, W, D)
     joined = join_windows(windows_phys, layout, weights)  # (L, D)
     joined = restore_known(joined, flat_mask, flat_known)

@@ -44,7 +44,7 @@ import torch
 
 from generator.cleanup.footlock import clean_feet
 from generator.model.conditioning import ConditioningError, MusicCondition, conditioner_for
-from generator.model.config import GeneratorConfig
+from generator.model.config import SAMPLERS, GeneratorConfig
 from generator.model.denoiser import Denoiser
 from generator.model.diffusion import make_sampling_scheduler
 from generator.sampling.checkpoint import (
@@ -119,6 +119,7 @@ class _Options:
     start: float
     duration: float | None
     foot_lock: bool = True
+    sampler: str = ""
 
 
 # --------------------------------------------------------------------------- generator
@@ -195,7 +196,9 @@ class DanceGenerator:
         return self.conditioner.condition(song)
 
     # ---------------------------------------------------------------------- options
-    def _options(self, seed, steps, guidance, start, duration, foot_lock=True) -> _Options:
+    def _options(
+        self, seed, steps, guidance, start, duration, foot_lock=True, sampler=None
+    ) -> _Options:
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
             raise ValueError(f"seed must be an integer, got {seed!r}")
         if steps is None:
@@ -208,7 +211,12 @@ class DanceGenerator:
         start = _check_number("start", start, minimum=0.0)
         if duration is not None:
             duration = _check_number("duration", duration, minimum=0.0, allow_equal=False)
-        return _Options(int(seed), int(steps), guidance, start, duration, bool(foot_lock))
+        sampler = self.config.sampler if sampler is None else sampler
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+        return _Options(
+            int(seed), int(steps), guidance, start, duration, bool(foot_lock), sampler
+        )
 
     # --------------------------------------------------------------------- generate
     def generate(
@@ -223,6 +231,7 @@ class DanceGenerator:
         constraint: Constraint | None = None,
         progress: Progress | None = None,
         foot_lock: bool = True,
+        sampler: str | None = None,
     ) -> Motion:
         """Dance for one song (a path or a decoded :class:`motionbeat.audio.Audio`).
 
@@ -240,13 +249,14 @@ class DanceGenerator:
             foot_lock: hold the feet the model marks planted still, by correcting the root
                 path and then pinning each foot with leg IK (:mod:`generator.cleanup.footlock`);
                 skipped for a song with a constraint, whose given poses and root win.
+            sampler: one of :data:`~generator.model.config.SAMPLERS` (default: the config's).
         Returns:
             a :class:`Motion` at :data:`contract.FPS` naming the song, the excerpt's start
             offset in it and this generator's model hash.
         """
         return self.generate_many(
             [audio], seed=seed, steps=steps, guidance=guidance, start=start, duration=duration,
-            constraint=constraint, progress=progress, foot_lock=foot_lock,
+            constraint=constraint, progress=progress, foot_lock=foot_lock, sampler=sampler,
         )[0]
 
     def generate_many(
@@ -261,6 +271,7 @@ class DanceGenerator:
         constraint: Constraint | Sequence[Constraint | None] | None = None,
         progress: Progress | None = None,
         foot_lock: bool = True,
+        sampler: str | None = None,
     ) -> list[Motion]:
         """Dances for several songs in one sampling run; options as :meth:`generate`, the same
         for every song (``constraint`` may also be a list, one per song). Each song's dance
@@ -270,7 +281,7 @@ class DanceGenerator:
         audios = list(audios)
         if not audios:
             return []
-        opts = self._options(seed, steps, guidance, start, duration, foot_lock)
+        opts = self._options(seed, steps, guidance, start, duration, foot_lock, sampler)
         if constraint is None or isinstance(constraint, Constraint):
             constraints = [constraint] * len(audios)
         else:
@@ -310,10 +321,12 @@ class DanceGenerator:
         device, window = self.device, self.config.window_frames
         musics = [torch.from_numpy(np.asarray(r.features, np.float32)).to(device) for r in rows]
         phases = [torch.from_numpy(np.asarray(r.phase, np.float32)).to(device) for r in rows]
-        noises = []
-        for r in rows:
-            gen = torch.Generator().manual_seed(opts.seed)
-            noises.append(torch.randn(max(r.num_frames, window), contract.FRAME_DIM, generator=gen))
+        noises, gens = [], []
+        for r in rows:  # per song, so a dance does not depend on the songs beside it
+            gens.append(torch.Generator().manual_seed(opts.seed))
+            noises.append(
+                torch.randn(max(r.num_frames, window), contract.FRAME_DIM, generator=gens[-1])
+            )
         masks: list[torch.Tensor | None] = []
         knowns: list[torch.Tensor | None] = []
         for c, r in zip(constraints, rows, strict=True):
@@ -323,7 +336,7 @@ class DanceGenerator:
         any_constraint = any(m is not None for m in masks)
         out = sample_long(
             self.model,
-            make_sampling_scheduler(self.config),
+            make_sampling_scheduler(self.config, opts.sampler),
             musics,
             phases,
             num_steps=opts.steps,
@@ -332,6 +345,7 @@ class DanceGenerator:
             known_frames=knowns if any_constraint else None,
             generator=torch.Generator().manual_seed(opts.seed),
             noise=noises,
+            step_generators=gens,
             callback=lambda done, total: report("sampling", done / total),
         )
         return [f.float().cpu().numpy() for f in out]
@@ -351,7 +365,7 @@ class DanceGenerator:
                 "seed": opts.seed,
                 "steps": opts.steps,
                 "guidance": opts.guidance,
-                "sampler": self.config.sampler,
+                "sampler": opts.sampler,
                 "foot_lock": lock,
             },
             "song_duration": rows.duration,

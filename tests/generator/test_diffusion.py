@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from generator.model import diffusion
+from generator.model.config import SAMPLERS
 from generator.model.denoiser import Denoiser
 from motionbeat.core import contract, kinematics
 
@@ -29,13 +30,62 @@ def test_schedulers_are_clean_sample_predictors(tiny_config):
     train = diffusion.make_training_scheduler(tiny_config)
     assert train.config.prediction_type == "sample"
     assert train.config.num_train_timesteps == tiny_config.num_train_timesteps
-    for kind in ("ddim", "dpm++"):
+    for kind in SAMPLERS:
         sampler = diffusion.make_sampling_scheduler(tiny_config, kind)
         assert sampler.config.prediction_type == "sample"
         sampler.set_timesteps(10)
         assert int(sampler.timesteps[0]) == tiny_config.num_train_timesteps - 1  # from pure noise
+        assert diffusion.is_stochastic(sampler) == (kind in ("ddpm", "sde-dpm++"))
     with pytest.raises(ValueError):
         diffusion.make_sampling_scheduler(tiny_config, "euler")
+
+
+def test_ddpm_step_samples_the_posterior_by_hand(tiny_config):
+    """One "ddpm" step from t to t' is x_t' = sqrt(abar') x0 + sqrt(1 - abar' - s^2) eps + s n,
+    eps = (x_t - sqrt(abar) x0) / sqrt(1 - abar), s^2 = (1 - abar')/(1 - abar) (1 - abar/abar')."""
+    sampler = diffusion.make_sampling_scheduler(tiny_config, "ddpm")
+    sampler.set_timesteps(4)  # trailing: 999, 749, 499, 249
+    t, t_next = int(sampler.timesteps[1]), int(sampler.timesteps[2])
+    assert (t, t_next) == (749, 499)
+    gen = torch.Generator().manual_seed(0)
+    x0, x_t, n = (torch.randn(2, W, D, generator=gen) for _ in range(3))
+    abar, abar_next = sampler.alphas_cumprod[t].double(), sampler.alphas_cumprod[t_next].double()
+    eps = (x_t.double() - abar.sqrt() * x0) / (1 - abar).sqrt()
+    var = (1 - abar_next) / (1 - abar) * (1 - abar / abar_next)
+    expected = abar_next.sqrt() * x0 + (1 - abar_next - var).sqrt() * eps + var.sqrt() * n
+    got = sampler.step(x0, t, x_t, variance_noise=n).prev_sample
+    torch.testing.assert_close(got.double(), expected, atol=1e-5, rtol=1e-5)
+    deterministic = diffusion.make_sampling_scheduler(tiny_config, "ddim")
+    deterministic.set_timesteps(4)
+    plain = deterministic.step(x0, t, x_t).prev_sample  # eta 0: no noise term
+    expected0 = abar_next.sqrt() * x0 + (1 - abar_next).sqrt() * eps
+    torch.testing.assert_close(plain.double(), expected0, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", SAMPLERS)
+def test_step_noise_moves_only_the_stochastic_samplers(tiny_model, tiny_config, kind):
+    _, music, phase = _window(tiny_config.music_dim)
+    cond = diffusion.guided_condition(tiny_model, music, phase, None, 2.0)
+
+    def predict(x_t, t):
+        return diffusion.guided_denoise(tiny_model, x_t, t, cond, 2.0)
+
+    def run(noise_seed):
+        step_gen = torch.Generator().manual_seed(noise_seed)
+        noise = torch.randn(1, W, D, generator=torch.Generator().manual_seed(0))
+        sampler = diffusion.make_sampling_scheduler(tiny_config, kind)
+        return diffusion.run_sampler(
+            sampler, noise, predict, 4,
+            step_noise=lambda: torch.randn(1, W, D, generator=step_gen),
+        )
+
+    same, again, other = run(1), run(1), run(2)
+    torch.testing.assert_close(same, again)
+    moved = (same - other).abs().max().item()
+    if kind in ("ddpm", "sde-dpm++"):
+        assert moved > 1e-3
+    else:
+        assert moved == 0.0
 
 
 def _fixed_loss(model, scheduler, batch, seed=123, draws=8):
@@ -105,7 +155,7 @@ def test_guidance_combines_conditional_and_null(tiny_model, tiny_config):
     torch.testing.assert_close(diffusion.guided_denoise(tiny_model, x, 400, plain, 1.0), with_music)
 
 
-@pytest.mark.parametrize("kind", ["ddim", "dpm++"])
+@pytest.mark.parametrize("kind", SAMPLERS)
 def test_sampling_shapes_and_inpainting_keeps_known_frames(tiny_model, tiny_config, kind):
     frames, music, phase = _window(tiny_config.music_dim, batch=2)
     sampler = diffusion.make_sampling_scheduler(tiny_config, kind)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,7 +49,7 @@ def run(corpus, generators, tmp_path_factory):
     """The CLI, once: (markdown path, report dict)."""
     out = tmp_path_factory.mktemp("out") / "generator_eval.md"
     argv = ["--corpus", str(corpus), "--generators", *map(str, generators), "--seconds", str(SECONDS),
-            "--threads", "1", "--out", str(out), "--quiet", "--raw-rows"]
+            "--threads", "1", "--out", str(out), "--quiet", "--raw-rows", "--sampler", "sde-dpm++"]
     before = torch.get_num_threads()
     try:
         assert ev.main(argv) == 0  # sets torch to 1 thread
@@ -105,6 +106,20 @@ def test_raw_rows_are_the_same_samples_before_the_clean_up(run):
         # the clean-up moves the root and the legs, so the feet's contact score changes
         assert [d["pfc"] for d in cleaned["dances"]] != [d["pfc"] for d in raw["dances"]]
         assert 0.0 <= raw["max_turn"] <= 180.0
+
+
+def test_each_generator_row_names_its_sampling_settings(run, generators):
+    out, report = run
+    text = out.read_text()
+    for row in report["rows"]:
+        if row["kind"] != "generator":
+            assert row["sampling"] is None
+            continue
+        config = json.loads(Path(f"{row['checkpoint']}.json").read_text())
+        assert row["sampling"] == {"sampler": "sde-dpm++", "steps": config["sample_steps"],
+                                   "guidance": config["guidance_weight"]}
+    for stem in generators:  # one line per checkpoint, its raw row shares it
+        assert text.count(f"`{stem}`, sde-dpm++ sampler, ") == 1
 
 
 def test_random_clips_never_use_the_same_song(run, corpus, held_out):

@@ -83,6 +83,7 @@ def test_excerpt_start_and_duration(gen, click_tracks):
         ({"steps": 0}, "steps"),
         ({"guidance": -1.0}, "guidance"),
         ({"seed": 1.5}, "seed"),
+        ({"sampler": "euler"}, "sampler"),
     ],
 )
 def test_bad_options_are_clear_value_errors(gen, click_tracks, options, match):
@@ -122,6 +123,12 @@ def test_generate_many_batches_and_matches_single_runs(gen, click_tracks):
             alone = gen.generate(song, seed=5, foot_lock=lock, **FAST)
             np.testing.assert_allclose(motion.poses, alone.poses, atol=atol)
             assert motion.source_song == str(song)
+    stochastic = {"sampler": "sde-dpm++", "foot_lock": False, **FAST}
+    batch = gen.generate_many(songs, seed=5, **stochastic)
+    for song, motion in zip(songs, batch, strict=True):
+        alone = gen.generate(song, seed=5, **stochastic)
+        np.testing.assert_allclose(motion.poses, alone.poses, atol=1e-4)
+        assert motion.meta["generator"]["sampler"] == "sde-dpm++"
     assert gen.generate_many([]) == []
     with pytest.raises(TypeError):
         gen.generate_many(click_tracks["short"])
