@@ -258,8 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
         motions = generator.generate_many(
             songs, seed=args.seed, steps=args.steps, guidance=args.guidance, sampler=args.sampler,
-            start=args.start,
-            duration=args.duration, constraint=constraint, progress=progress,
+            start=args.start, duration=args.duration, constraint=constraint, progress=progress,
             foot_lock=not args.no_foot_lock,
         )
         progress.close()

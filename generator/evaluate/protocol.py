@@ -31,6 +31,7 @@ from generator.evaluate.songs import (
     train_pool,
 )
 from motionbeat import metrics
+from motionbeat.core.motion import Motion
 from motionbeat.metrics.scoring import PROTOCOL
 
 GROUND_TRUTH: str = "ground truth"
@@ -44,6 +45,17 @@ AISTPP_REFERENCE: dict[str, dict[str, float]] = {
 }
 """AIST++ numbers for context, from ``shared/reference/metrics.md`` (PFC: EDGE protocol, 5 s clips
 at 30 fps; BAS: Bailando protocol, music-beat direction). Other data, other music: context only."""
+
+
+SAMPLING_KEYS: tuple[str, ...] = ("sampler", "steps", "guidance")
+"""What a generator row reports of how its dances were sampled (from their motion metadata)."""
+
+
+def sampling_settings(dances: list[list[Motion]]) -> dict | None:
+    """The sampler, steps and guidance written into the first dance's metadata by the pipeline."""
+    first = next((m for per_song in dances for m in per_song), None)
+    meta = {} if first is None else first.meta.get("generator", {})
+    return {k: meta[k] for k in SAMPLING_KEYS} if all(k in meta for k in SAMPLING_KEYS) else None
 
 
 def evaluate(
@@ -93,9 +105,6 @@ def evaluate(
     labels = [GROUND_TRUTH]
     for stem, gen in loaded:
         base = generator_label(gen.config.conditioner, stem, labels, gen.untrained)
-        cfg = gen.config
-        sampling = {"sampler": sampler or cfg.sampler, "steps": steps or cfg.sample_steps,
-                    "guidance": cfg.guidance_weight if guidance is None else guidance}
         locks = [foot_lock] + ([False] if raw_rows and foot_lock else [])
         for lock in locks:
             label = base + ("" if lock else ", raw (no clean-up)")
@@ -106,7 +115,8 @@ def evaluate(
                                       guidance=guidance, sampler=sampler,
                                       batch_songs=batch_songs, log=say,
                                       foot_lock=lock)
-            rows.append(Row(label, "generator", dances, time.perf_counter() - t0, str(stem), sampling))
+            rows.append(Row(label, "generator", dances, time.perf_counter() - t0, str(stem),
+                            sampling_settings(dances)))
     if "choreographer" in row_kinds:
         say(CHOREOGRAPHER)
         t0 = time.perf_counter()
