@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from generator.model.config import SAMPLERS
+from generator.model.config import SAMPLERS, STOCHASTIC_SAMPLERS
 from generator.sampling.checkpoint import DEFAULT_CHECKPOINT, GeneratorCheckpointError
 from generator.sampling.constraints import KEYFRAME_EVERY_S, keep_joints_constraint, keyframe_constraint
 from generator.sampling.editing import JOINT_GROUPS
@@ -132,8 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--guidance", type=float, default=None,
                    help="classifier-free guidance weight (default: config)")
     p.add_argument("--sampler", choices=SAMPLERS, default=None,
-                   help="sampling scheduler (default: config); ddpm and sde-dpm++ add fresh noise "
-                        "at each step")
+                   help=f"sampling scheduler (default: config); {' and '.join(STOCHASTIC_SAMPLERS)} "
+                        "add fresh noise at each step")
     p.add_argument("--start", type=float, default=0.0, help="excerpt start, seconds")
     p.add_argument("--duration", type=float, default=None,
                    help="excerpt length, seconds (default: to the end of the song)")

@@ -24,6 +24,9 @@ SAMPLERS: tuple[str, ...] = ("ddim", "dpm++", "ddpm", "sde-dpm++")
 deterministic ones (DDIM, DPM-Solver++) and two that draw fresh noise at every step (ancestral
 DDPM steps, EDGE's sampler, and the SDE form of DPM-Solver++)."""
 
+STOCHASTIC_SAMPLERS: tuple[str, ...] = ("ddpm", "sde-dpm++")
+"""The :data:`SAMPLERS` that draw fresh noise at every step."""
+
 CONDITIONERS: tuple[str, ...] = ("motionbeat", "librosa")
 """Music conditioners known to :mod:`generator.model.conditioning`: frozen MotionBeat features, or the
 plain front-end features (log-mel + onset), both with the same beat / bar phase."""

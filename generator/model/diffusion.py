@@ -96,7 +96,8 @@ def make_sampling_scheduler(config: GeneratorConfig, kind: str | None = None) ->
 
 
 def is_stochastic(scheduler: SamplingScheduler) -> bool:
-    """True for a sampler that draws fresh noise at each step (``"ddpm"``, ``"sde-dpm++"``)."""
+    """True for a sampler that draws fresh noise at each step (one of
+    :data:`generator.model.config.STOCHASTIC_SAMPLERS`)."""
     if isinstance(scheduler, AncestralDDIMScheduler):
         return True
     return getattr(scheduler.config, "algorithm_type", "").startswith("sde")

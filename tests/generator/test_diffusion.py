@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from generator.model import diffusion
-from generator.model.config import SAMPLERS
+from generator.model.config import SAMPLERS, STOCHASTIC_SAMPLERS
 from generator.model.denoiser import Denoiser
 from motionbeat.core import contract, kinematics
 
@@ -35,7 +35,7 @@ def test_schedulers_are_clean_sample_predictors(tiny_config):
         assert sampler.config.prediction_type == "sample"
         sampler.set_timesteps(10)
         assert int(sampler.timesteps[0]) == tiny_config.num_train_timesteps - 1  # from pure noise
-        assert diffusion.is_stochastic(sampler) == (kind in ("ddpm", "sde-dpm++"))
+        assert diffusion.is_stochastic(sampler) == (kind in STOCHASTIC_SAMPLERS)
     with pytest.raises(ValueError):
         diffusion.make_sampling_scheduler(tiny_config, "euler")
 
@@ -82,7 +82,7 @@ def test_step_noise_moves_only_the_stochastic_samplers(tiny_model, tiny_config, 
     same, again, other = run(1), run(1), run(2)
     torch.testing.assert_close(same, again)
     moved = (same - other).abs().max().item()
-    if kind in ("ddpm", "sde-dpm++"):
+    if kind in STOCHASTIC_SAMPLERS:
         assert moved > 1e-3
     else:
         assert moved == 0.0

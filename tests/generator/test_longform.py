@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from generator.model import diffusion
+from generator.model.config import STOCHASTIC_SAMPLERS
 from generator.model.denoiser import Condition, Denoiser
 from generator.sampling import longform
 from motionbeat.core import contract
@@ -61,7 +62,7 @@ def test_several_songs_in_one_batch(tiny_model, tiny_config):
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
 
 
-@pytest.mark.parametrize("kind", ["ddpm", "sde-dpm++"])
+@pytest.mark.parametrize("kind", STOCHASTIC_SAMPLERS)
 def test_stochastic_sampler_song_alone_equals_song_in_a_batch(tiny_model, tiny_config, kind):
     """With per-song initial noise and step generators, fresh step noise keeps a song's dance
     independent of the songs sampled beside it."""
