@@ -190,8 +190,7 @@ def sample_long(
     known_mask: torch.Tensor | Sequence[torch.Tensor] | None = None,
     known_frames: torch.Tensor | Sequence[torch.Tensor] | None = None,
     generator: torch.Generator | None = None,
-    noise: torch.Tensor | Sequence[torch.Tensor] | None = None,
-    step_generators: Sequence[torch.Generator] | None = None,
+    song_generators: Sequence[torch.Generator] | None = None,
     callback: Callable[[int, int], None] | None = None,
     max_windows_per_call: int = MAX_WINDOWS_PER_CALL,
     return_windows: bool = False,
@@ -206,14 +205,11 @@ def sample_long(
             ``sample_steps``, ``guidance_weight`` and ``overlap_frames``.
         known_mask, known_frames: (T, D) inpainting constraint per song (see
             :mod:`generator.sampling.editing`); the output equals ``known_frames`` where the mask is set.
-        generator: seeds the noise.
-        noise: the initial noise instead, per song (max(T, W), D) (a list for several songs; a
-            song shorter than a window owns W frames). Drawing it per song makes a song's dance
-            the same whether it is sampled alone or in a batch.
-        step_generators: one per song, drawing that song's share of the fresh noise a stochastic
-            sampler (``"ddpm"``, ``"sde-dpm++"``) adds at each step, (max(T, W), D) per song
-            and step, so that such a dance too is the same alone or in a batch; without them
-            the step noise comes from ``generator``. Deterministic samplers draw none.
+        generator: seeds the noise (all songs' at once) unless ``song_generators`` are given.
+        song_generators: one per song: it draws the song's initial noise, (max(T, W), D) (a song
+            shorter than a window owns W frames), then the song's share of the fresh noise a
+            stochastic sampler (``"ddpm"``, ``"sde-dpm++"``) adds at each step. A song's dance
+            is then the same whether it is sampled alone or in a batch.
         callback: ``callback(done, total)`` after each denoising step.
         max_windows_per_call: windows per denoiser call (memory bound for very long songs).
         return_windows: return a :class:`LongformResult` with the windows before the join.
@@ -279,28 +275,21 @@ def sample_long(
     flat_mask, flat_known = _flat_constraint(layout, masks, knowns, cfg.frame_dim, device)
     inpainting = make_inpainting(denoiser, flat_mask, flat_known)
 
-    if noise is None:
+    step_noise = None
+    if song_generators is None:
         flat_noise = torch.randn((layout.total, cfg.frame_dim), generator=generator)  # (L, D)
     else:
-        noises = _as_list(noise, single, len(musics))
-        for n, length in zip(noises, layout.lengths, strict=True):
-            if tuple(n.shape) != (max(length, window), cfg.frame_dim):
-                raise ValueError(
-                    f"noise of a {length}-frame song must be ({max(length, window)}, "
-                    f"{cfg.frame_dim}), got {tuple(n.shape)}"
-                )
-        flat_noise = torch.cat([n.to(device) for n in noises])  # (L, D), songs in layout order
-    flat_noise = flat_noise.to(device)
-    step_noise = None
-    if step_generators is not None:
-        gens = list(step_generators)
+        gens = list(song_generators)
         if len(gens) != len(musics):
-            raise ValueError(f"{len(musics)} songs but {len(gens)} step generators")
+            raise ValueError(f"{len(musics)} songs but {len(gens)} song generators")
         shapes = [(max(length, window), cfg.frame_dim) for length in layout.lengths]
 
-        def step_noise() -> torch.Tensor:  # (L, D), songs in layout order
+        def per_song_noise() -> torch.Tensor:  # (L, D), songs in layout order
             return torch.cat([torch.randn(s, generator=g) for s, g in zip(shapes, gens, strict=True)])
 
+        flat_noise = per_song_noise()
+        step_noise = per_song_noise
+    flat_noise = flat_noise.to(device)
     run_sampler(
         scheduler, flat_noise, predict, num_steps, inpainting, generator, callback, step_noise
     )

@@ -318,15 +318,11 @@ class DanceGenerator:
         opts: _Options,
         report: Progress,
     ) -> list[np.ndarray]:
-        device, window = self.device, self.config.window_frames
+        device = self.device
         musics = [torch.from_numpy(np.asarray(r.features, np.float32)).to(device) for r in rows]
         phases = [torch.from_numpy(np.asarray(r.phase, np.float32)).to(device) for r in rows]
-        noises, gens = [], []
-        for r in rows:  # per song, so a dance does not depend on the songs beside it
-            gens.append(torch.Generator().manual_seed(opts.seed))
-            noises.append(
-                torch.randn(max(r.num_frames, window), contract.FRAME_DIM, generator=gens[-1])
-            )
+        # one generator per song, so a dance does not depend on the songs beside it
+        gens = [torch.Generator().manual_seed(opts.seed) for _ in rows]
         masks: list[torch.Tensor | None] = []
         knowns: list[torch.Tensor | None] = []
         for c, r in zip(constraints, rows, strict=True):
@@ -344,8 +340,7 @@ class DanceGenerator:
             known_mask=masks if any_constraint else None,
             known_frames=knowns if any_constraint else None,
             generator=torch.Generator().manual_seed(opts.seed),
-            noise=noises,
-            step_generators=gens,
+            song_generators=gens,
             callback=lambda done, total: report("sampling", done / total),
         )
         return [f.float().cpu().numpy() for f in out]

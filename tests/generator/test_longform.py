@@ -64,31 +64,29 @@ def test_several_songs_in_one_batch(tiny_model, tiny_config):
 
 @pytest.mark.parametrize("kind", STOCHASTIC_SAMPLERS)
 def test_stochastic_sampler_song_alone_equals_song_in_a_batch(tiny_model, tiny_config, kind):
-    """With per-song initial noise and step generators, fresh step noise keeps a song's dance
-    independent of the songs sampled beside it."""
+    """With a generator per song (initial and step noise), fresh step noise keeps a song's
+    dance independent of the songs sampled beside it."""
     lengths = (10, 200)
     gen = torch.Generator().manual_seed(3)
     musics = [torch.randn(n, tiny_config.music_dim, generator=gen) for n in lengths]
-    noises = [torch.randn(max(n, W), D, generator=gen) for n in lengths]
 
-    def run(index, seed):
+    def run(index, seeds):
         return longform.sample_long(
             tiny_model,
             diffusion.make_sampling_scheduler(tiny_config, kind),
             [musics[i] for i in index],
-            noise=[noises[i] for i in index],
-            step_generators=[torch.Generator().manual_seed(seed) for _ in index],
+            song_generators=[torch.Generator().manual_seed(seeds[i]) for i in index],
             num_steps=4,
         )
 
-    both = run([0, 1], seed=7)
+    both = run([0, 1], seeds=(7, 9))
     for i in range(2):
-        torch.testing.assert_close(run([i], seed=7)[0], both[i], atol=1e-4, rtol=1e-4)
-    assert (run([1], seed=8)[0] - both[1]).abs().max() > 1e-3  # the step noise matters
-    with pytest.raises(ValueError, match="step generators"):
+        torch.testing.assert_close(run([i], seeds=(7, 9))[0], both[i], atol=1e-4, rtol=1e-4)
+    assert (run([1], seeds=(7, 8))[0] - both[1]).abs().max() > 1e-3  # the seed matters
+    with pytest.raises(ValueError, match="song generators"):
         longform.sample_long(
             tiny_model, diffusion.make_sampling_scheduler(tiny_config, kind), musics,
-            step_generators=[gen],
+            song_generators=[gen],
         )
 
 
