@@ -27,6 +27,10 @@ DDPM steps, EDGE's sampler, and the SDE form of DPM-Solver++)."""
 STOCHASTIC_SAMPLERS: tuple[str, ...] = ("ddpm", "sde-dpm++")
 """The :data:`SAMPLERS` that draw fresh noise at every step."""
 
+SAMPLING_FIELDS: tuple[str, ...] = ("sampler", "sample_steps", "guidance_weight")
+""":class:`GeneratorConfig` fields that are sampling defaults, chosen after training: a run
+that starts from a checkpoint (``generator.train.train(init=...)``) keeps the checkpoint's."""
+
 CONDITIONERS: tuple[str, ...] = ("motionbeat", "librosa")
 """Music conditioners known to :mod:`generator.model.conditioning`: frozen MotionBeat features, or the
 plain front-end features (log-mel + onset), both with the same beat / bar phase."""

@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="length of the learning-rate schedule (default: --steps)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from <out>.state.*")
+    p.add_argument("--init", type=Path, default=None,
+                   help="start from this generator checkpoint's weights (fine-tuning or more "
+                        "steps; optimizer and learning-rate schedule start afresh)")
     p.add_argument("--save-every", type=int, default=TrainOptions.save_every)
     p.add_argument("--mixed-precision", default="no", choices=("no", "fp16", "bf16"))
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -47,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.steps < 1 or a.batch_size < 1:
         p.error("--steps and --batch-size must be positive")
+    if a.init is not None and a.resume:
+        p.error("--init starts a new run; --resume continues one: give one of them")
     dataset = dataset_from_args(a, p)
     if dataset == "corpus" and not (a.corpus / "manifest.json").is_file():
         p.error(f"{a.corpus}: not a corpus (no manifest.json); build one with "
@@ -64,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = train(corpus, a.out, size=a.size, conditioner=a.conditioner,
                        encoder=a.encoder, steps=a.steps, seed=a.seed, resume=a.resume,
-                       options=opts)
+                       init=a.init, options=opts)
     except ValueError as err:  # includes the conditioner's missing-encoder error
         print(f"error: {err}", file=sys.stderr)
         return 2

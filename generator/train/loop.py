@@ -52,7 +52,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +66,7 @@ from generator.model.conditioning import (
     feature_statistics,
     generator_config,
 )
+from generator.model.config import SAMPLING_FIELDS, GeneratorConfig
 from generator.model.denoiser import Denoiser
 from generator.model.diffusion import EMA, random_frame_mask
 from generator.sampling.checkpoint import DEFAULT_CHECKPOINT, checkpoint_paths, save_generator
@@ -139,6 +140,39 @@ def lr_at(step: int, total: int, opts: TrainOptions) -> float:
     return warmup_cosine_lr(step, total, opts.lr, opts.warmup_steps, opts.min_lr_ratio)
 
 
+def _init_config(cfg: GeneratorConfig, init: str | os.PathLike) -> GeneratorConfig:
+    """This run's config when it starts from checkpoint ``init`` (see :func:`train`): ``cfg``
+    with the checkpoint's sampling defaults (:data:`SAMPLING_FIELDS`). Every other field must
+    match, the encoder by its hash (its stored path is relative to each checkpoint's folder)."""
+    _, config_path = checkpoint_paths(init)
+    if not config_path.is_file():
+        raise ValueError(f"{init}: no generator checkpoint ({config_path.name} is missing)")
+    theirs = GeneratorConfig.from_json(config_path.read_text()).to_dict()
+    mine = cfg.to_dict()
+    ignored = set(SAMPLING_FIELDS) | {"encoder_checkpoint"}
+    differ = sorted(k for k in mine if k not in ignored and mine[k] != theirs.get(k))
+    if differ:
+        raise ValueError(
+            f"{init}: its config differs from this run's in {', '.join(differ)}; use the same "
+            "--size / --conditioner / --encoder as the checkpoint"
+        )
+    return replace(cfg, **{k: theirs[k] for k in SAMPLING_FIELDS})
+
+
+def _load_init(model: Denoiser, init: str | os.PathLike) -> dict:
+    """Load the weights and buffers of checkpoint ``init`` into ``model`` (its config from
+    :func:`_init_config`); returns what the new checkpoint records of the start: its name,
+    model hash and trained steps."""
+    from generator.sampling.checkpoint import load_denoiser
+    from motionbeat.encoder.encode import file_hash
+
+    start, meta = load_denoiser(init)
+    model.load_state_dict(start.state_dict(), strict=True)
+    weights, _ = checkpoint_paths(init)
+    return {"checkpoint": weights.with_suffix("").name, "model_hash": file_hash(weights),
+            "trained_steps": int(meta.get("trained_steps", 0))}
+
+
 def train(
     corpus_dir: str | os.PathLike,
     out: str | os.PathLike = DEFAULT_CHECKPOINT,
@@ -149,6 +183,7 @@ def train(
     steps: int = DEFAULT_STEPS,
     seed: int = 0,
     resume: bool = False,
+    init: str | os.PathLike | None = None,
     options: TrainOptions | None = None,
     config_overrides: dict | None = None,
 ) -> TrainResult:
@@ -164,6 +199,12 @@ def train(
         steps: optimisation steps in total (counting those of a resumed run).
         seed: seeds initialisation, windows, noise and dropout.
         resume: continue from ``<out>.state.*`` when present.
+        init: a generator checkpoint stem to start from instead of a random initialisation
+            (fine-tuning, or more steps for a shipped checkpoint): its weights and normalisation
+            statistics are loaded, the optimizer, the EMA's warm-up and the learning-rate
+            schedule start afresh (a warm restart, Loshchilov & Hutter, ICLR 2017). Its config
+            must equal the one ``size``, ``conditioner``, ``encoder`` and ``config_overrides``
+            give. ``trained_steps`` of the result counts the init's steps too.
         config_overrides: further :class:`GeneratorConfig` fields.
     """
     from accelerate import Accelerator
@@ -174,6 +215,8 @@ def train(
     opts = options or TrainOptions()
     if steps < 1:
         raise ValueError(f"steps must be positive, got {steps}")
+    if init is not None and resume:
+        raise ValueError("init starts a new run and resume continues one: give one of them")
     if opts.threads:
         torch.set_num_threads(opts.threads)
     accelerator = Accelerator(cpu=not torch.cuda.is_available(),
@@ -184,6 +227,8 @@ def train(
 
     cfg = generator_config(size, conditioner, encoder or DEFAULT_ENCODER, generator_stem=out,
                            **(config_overrides or {}))
+    if init is not None:
+        cfg = _init_config(cfg, init)
     cond = conditioner_for(cfg, checkpoint_paths(out)[0].with_suffix(""), device=str(device))
     with accelerator.main_process_first():
         songs = load_corpus_songs(corpus_dir, ("train", "val"),
@@ -203,6 +248,7 @@ def train(
                               train_data.motion_statistics(opts.stats_frames, window)))
     train_rows = [train_data.music[i] for i in sorted(set(train_data.songs))]
     model.set_music_normalization(*(torch.from_numpy(a) for a in feature_statistics(train_rows)))
+    init_meta = _load_init(model, init) if init is not None else None
     model.to(device)
     ema = EMA(model)
     optimizer = torch.optim.AdamW(decay_param_groups(model, opts.weight_decay), lr=opts.lr,
@@ -232,6 +278,8 @@ def train(
         "steps_per_epoch": per_epoch, "total_steps": steps, "device": str(device),
         "processes": accelerator.num_processes,
     }
+    if init_meta is not None:
+        info["init"] = init_meta
     if main:
         print(f"generator {size} ({model.num_parameters() / 1e6:.2f} M parameters, "
               f"{cfg.conditioner} features): {len(train_data)} training dances, "
@@ -304,9 +352,10 @@ def train(
                 else all_seconds / run_steps if run_steps else None)
     weights, config = checkpoint_paths(out)
     if main:
-        weights, config = save_generator(
-            ema.module, out, {"trained_steps": step, "seed": seed, "corpus": str(corpus_dir)},
-        )
+        meta = {"trained_steps": step, "seed": seed, "corpus": str(corpus_dir)}
+        if init_meta is not None:
+            meta.update(trained_steps=step + init_meta["trained_steps"], init=init_meta)
+        weights, config = save_generator(ema.module, out, meta)
         write_history(out, {**info, "seconds_per_step": per_step, "history": history})
     accelerator.wait_for_everyone()
     return TrainResult(weights, config, step, per_step, history)

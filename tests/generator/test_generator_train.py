@@ -79,6 +79,47 @@ def test_resume_continues_exactly(trained, toy_corpus, tmp_path):
                  resume=True)
 
 
+def test_init_starts_from_a_checkpoint(trained, toy_corpus, tmp_path):
+    out, _ = trained
+    start = tmp_path / "start"
+    for src, dst in zip(checkpoint_paths(out), checkpoint_paths(start), strict=True):
+        dst.write_bytes(src.read_bytes())
+    config = json.loads(checkpoint_paths(start)[1].read_text())
+    config["guidance_weight"] = 1.7  # a sampling default chosen after training
+    checkpoint_paths(start)[1].write_text(json.dumps(config))
+    # a step at learning rate 0 leaves the loaded weights as they are: the result is the start
+    still = tmp_path / "still"
+    result = tr.train(toy_corpus, still, size="tiny", conditioner="librosa", steps=1, seed=1,
+                      init=start, options=replace(FAST, lr=0.0))
+    one, two = load_file(checkpoint_paths(start)[0]), load_file(result.weights)
+    assert one.keys() == two.keys()
+    for key, value in one.items():
+        torch.testing.assert_close(two[key], value, rtol=0, atol=0)
+    gen = DanceGenerator.load(still, device="cpu")
+    assert gen.trained_steps == 4 + 1 and gen.config.guidance_weight == 1.7
+    history = json.loads(tr.history_path(still).read_text())
+    assert history["init"]["checkpoint"] == "start" and history["init"]["trained_steps"] == 4
+    # from scratch, the same step gives other weights
+    scratch = tr.train(toy_corpus, tmp_path / "scratch", size="tiny", conditioner="librosa",
+                       steps=1, seed=1, options=replace(FAST, lr=0.0))
+    fresh = load_file(scratch.weights)
+    assert any(not torch.equal(fresh[key], value) for key, value in one.items())
+    with pytest.raises(ValueError, match="d_model"):
+        tr.train(toy_corpus, tmp_path / "other", size="compact", conditioner="librosa",
+                 steps=1, init=start, options=FAST)
+    with pytest.raises(ValueError, match="no generator checkpoint"):
+        tr.train(toy_corpus, tmp_path / "none", size="tiny", conditioner="librosa", steps=1,
+                 init=tmp_path / "missing", options=FAST)
+
+
+def test_cli_refuses_init_with_resume(toy_corpus, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        tr.main(["--corpus", str(toy_corpus), "--out", str(tmp_path / "g"), "--resume",
+                 "--init", str(tmp_path / "start")])
+    assert exit_info.value.code == 2
+    assert "--init" in capsys.readouterr().err
+
+
 def test_lr_schedule_warms_up_then_decays():
     opts = tr.TrainOptions(lr=1.0, warmup_steps=10, min_lr_ratio=0.1)
     lrs = [tr.lr_at(s, 1000, opts) for s in range(1000)]
