@@ -339,7 +339,6 @@ class DanceGenerator:
             guidance_weight=opts.guidance,
             known_mask=masks if any_constraint else None,
             known_frames=knowns if any_constraint else None,
-            generator=torch.Generator().manual_seed(opts.seed),
             song_generators=gens,
             callback=lambda done, total: report("sampling", done / total),
         )

@@ -140,15 +140,24 @@ def lr_at(step: int, total: int, opts: TrainOptions) -> float:
     return warmup_cosine_lr(step, total, opts.lr, opts.warmup_steps, opts.min_lr_ratio)
 
 
-def _init_config(cfg: GeneratorConfig, init: str | os.PathLike) -> GeneratorConfig:
-    """This run's config when it starts from checkpoint ``init`` (see :func:`train`): ``cfg``
-    with the checkpoint's sampling defaults (:data:`SAMPLING_FIELDS`). Every other field must
-    match, the encoder by its hash (its stored path is relative to each checkpoint's folder)."""
-    _, config_path = checkpoint_paths(init)
-    if not config_path.is_file():
-        raise ValueError(f"{init}: no generator checkpoint ({config_path.name} is missing)")
-    theirs = GeneratorConfig.from_json(config_path.read_text()).to_dict()
-    mine = cfg.to_dict()
+def _start_from(
+    cfg: GeneratorConfig, init: str | os.PathLike
+) -> tuple[GeneratorConfig, dict[str, torch.Tensor], dict]:
+    """Checkpoint ``init`` as the start of a run whose config is ``cfg`` (see :func:`train`).
+
+    Returns the run's config (``cfg`` with the checkpoint's sampling defaults,
+    :data:`SAMPLING_FIELDS`), the checkpoint's weights and buffers, and what the new checkpoint
+    records of its start (name, model hash, trained steps). Every other config field must match,
+    the encoder by its hash (its stored path is relative to each checkpoint's folder).
+    """
+    from generator.sampling.checkpoint import GeneratorCheckpointError, load_denoiser
+    from motionbeat.encoder.encode import file_hash
+
+    try:
+        start, meta = load_denoiser(init)
+    except GeneratorCheckpointError as err:
+        raise ValueError(str(err)) from None
+    mine, theirs = cfg.to_dict(), start.config.to_dict()
     ignored = set(SAMPLING_FIELDS) | {"encoder_checkpoint"}
     differ = sorted(k for k in mine if k not in ignored and mine[k] != theirs.get(k))
     if differ:
@@ -156,21 +165,10 @@ def _init_config(cfg: GeneratorConfig, init: str | os.PathLike) -> GeneratorConf
             f"{init}: its config differs from this run's in {', '.join(differ)}; use the same "
             "--size / --conditioner / --encoder as the checkpoint"
         )
-    return replace(cfg, **{k: theirs[k] for k in SAMPLING_FIELDS})
-
-
-def _load_init(model: Denoiser, init: str | os.PathLike) -> dict:
-    """Load the weights and buffers of checkpoint ``init`` into ``model`` (its config from
-    :func:`_init_config`); returns what the new checkpoint records of the start: its name,
-    model hash and trained steps."""
-    from generator.sampling.checkpoint import load_denoiser
-    from motionbeat.encoder.encode import file_hash
-
-    start, meta = load_denoiser(init)
-    model.load_state_dict(start.state_dict(), strict=True)
     weights, _ = checkpoint_paths(init)
-    return {"checkpoint": weights.with_suffix("").name, "model_hash": file_hash(weights),
-            "trained_steps": int(meta.get("trained_steps", 0))}
+    record = {"checkpoint": weights.with_suffix("").name, "model_hash": file_hash(weights),
+              "trained_steps": int(meta.get("trained_steps", 0))}
+    return replace(cfg, **{k: theirs[k] for k in SAMPLING_FIELDS}), start.state_dict(), record
 
 
 def train(
@@ -227,8 +225,9 @@ def train(
 
     cfg = generator_config(size, conditioner, encoder or DEFAULT_ENCODER, generator_stem=out,
                            **(config_overrides or {}))
+    init_meta = None
     if init is not None:
-        cfg = _init_config(cfg, init)
+        cfg, init_state, init_meta = _start_from(cfg, init)
     cond = conditioner_for(cfg, checkpoint_paths(out)[0].with_suffix(""), device=str(device))
     with accelerator.main_process_first():
         songs = load_corpus_songs(corpus_dir, ("train", "val"),
@@ -248,7 +247,8 @@ def train(
                               train_data.motion_statistics(opts.stats_frames, window)))
     train_rows = [train_data.music[i] for i in sorted(set(train_data.songs))]
     model.set_music_normalization(*(torch.from_numpy(a) for a in feature_statistics(train_rows)))
-    init_meta = _load_init(model, init) if init is not None else None
+    if init_meta is not None:  # the start's weights and normalisation replace both
+        model.load_state_dict(init_state, strict=True)
     model.to(device)
     ema = EMA(model)
     optimizer = torch.optim.AdamW(decay_param_groups(model, opts.weight_decay), lr=opts.lr,

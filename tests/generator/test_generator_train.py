@@ -107,7 +107,7 @@ def test_init_starts_from_a_checkpoint(trained, toy_corpus, tmp_path):
     with pytest.raises(ValueError, match="d_model"):
         tr.train(toy_corpus, tmp_path / "other", size="compact", conditioner="librosa",
                  steps=1, init=start, options=FAST)
-    with pytest.raises(ValueError, match="no generator checkpoint"):
+    with pytest.raises(ValueError, match="no such generator checkpoint"):
         tr.train(toy_corpus, tmp_path / "none", size="tiny", conditioner="librosa", steps=1,
                  init=tmp_path / "missing", options=FAST)
 
