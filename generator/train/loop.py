@@ -243,12 +243,14 @@ def train(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = Denoiser(cfg)
-    model.set_normalization(*(torch.from_numpy(a) for a in
-                              train_data.motion_statistics(opts.stats_frames, window)))
-    train_rows = [train_data.music[i] for i in sorted(set(train_data.songs))]
-    model.set_music_normalization(*(torch.from_numpy(a) for a in feature_statistics(train_rows)))
-    if init_meta is not None:  # the start's weights and normalisation replace both
+    if init_meta is not None:  # the start's weights and normalisation statistics
         model.load_state_dict(init_state, strict=True)
+    else:
+        model.set_normalization(*(torch.from_numpy(a) for a in
+                                  train_data.motion_statistics(opts.stats_frames, window)))
+        train_rows = [train_data.music[i] for i in sorted(set(train_data.songs))]
+        model.set_music_normalization(*(torch.from_numpy(a) for a in
+                                        feature_statistics(train_rows)))
     model.to(device)
     ema = EMA(model)
     optimizer = torch.optim.AdamW(decay_param_groups(model, opts.weight_decay), lr=opts.lr,
