@@ -10,6 +10,7 @@ guidance weight 2, loss weights 0.636 / 2.964 / 0.646 / 10.942, EMA 0.9999.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -30,6 +31,13 @@ STOCHASTIC_SAMPLERS: tuple[str, ...] = ("ddpm", "sde-dpm++")
 SAMPLING_FIELDS: tuple[str, ...] = ("sampler", "sample_steps", "guidance_weight")
 """:class:`GeneratorConfig` fields that are sampling defaults, chosen after training: a run
 that starts from a checkpoint (``generator.train.train(init=...)``) keeps the checkpoint's."""
+
+OBJECTIVE_FIELDS: tuple[str, ...] = (
+    "loss_recon", "loss_velocity", "loss_fk", "loss_foot", "loss_foot_velocity",
+    "loss_root_turn", "loss_snr_gamma", "loss_noise_power", "contact_threshold",
+)
+""":class:`GeneratorConfig` fields that shape only the training loss, not the model: a run that
+starts from a checkpoint may change them (fine-tuning with another objective); it keeps its own."""
 
 CONDITIONERS: tuple[str, ...] = ("motionbeat", "librosa")
 """Music conditioners known to :mod:`generator.model.conditioning`: frozen MotionBeat features, or the
@@ -75,6 +83,11 @@ class GeneratorConfig:
             matched to the data's); 0, EDGE's objective, by default and in checkpoints trained
             before they existed. The registered sizes set :data:`FOOT_VELOCITY_WEIGHT` and
             :data:`ROOT_TURN_WEIGHT`.
+        loss_snr_gamma, loss_noise_power: weighting of each window's loss by its timestep
+            (:func:`generator.model.diffusion.timestep_weights`): Min-SNR-gamma (Hang et al.,
+            ICCV 2023), min(SNR_t, gamma), weighs the noisy steps less; (1 - abar_t)^p weighs
+            them more. 0 and 0 (the default, EDGE's) weight every t alike. Validation losses
+            are always unweighted, so runs stay comparable.
         contact_threshold: predicted contact probability above which a foot counts as planted
             in the foot-skate loss (EDGE: 0.95).
         ema_decay: decay of the exponential moving average of the weights (EDGE: 0.9999).
@@ -114,6 +127,8 @@ class GeneratorConfig:
     loss_foot: float = 10.942
     loss_foot_velocity: float = 0.0
     loss_root_turn: float = 0.0
+    loss_snr_gamma: float = 0.0
+    loss_noise_power: float = 0.0
     contact_threshold: float = 0.95
     ema_decay: float = 0.9999
     sampler: str = "dpm++"
@@ -139,6 +154,12 @@ class GeneratorConfig:
             )
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+        if not (self.loss_snr_gamma >= 0.0 and math.isfinite(self.loss_snr_gamma)):
+            raise ValueError(f"loss_snr_gamma must be >= 0 (0: off), got {self.loss_snr_gamma}")
+        if not (self.loss_noise_power >= 0.0 and math.isfinite(self.loss_noise_power)):
+            raise ValueError(
+                f"loss_noise_power must be >= 0 (0: off), got {self.loss_noise_power}"
+            )
         if not 0.0 <= self.cond_dropout < 1.0:
             raise ValueError(f"cond_dropout must be in [0, 1), got {self.cond_dropout}")
         if self.conditioner not in CONDITIONERS:

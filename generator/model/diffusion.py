@@ -108,12 +108,35 @@ def is_stochastic(scheduler: SamplingScheduler) -> bool:
 
 @dataclass
 class TrainingOutput:
-    """One training step's result: ``loss`` to back-propagate and its unweighted ``terms``."""
+    """One training step's result: ``loss`` to back-propagate and its ``terms`` before their
+    loss weights (Min-SNR-weighted per window when the config sets it)."""
 
     loss: torch.Tensor
     terms: dict[str, torch.Tensor]
     timesteps: torch.Tensor
     prediction: torch.Tensor
+
+
+def timestep_weights(
+    scheduler: DDPMScheduler, t: torch.Tensor, snr_gamma: float = 0.0, noise_power: float = 0.0
+) -> torch.Tensor:
+    """(B,) loss weights of timesteps ``t`` for x_0-prediction, mean 1 over all t.
+
+    w(t) = u(t) / E_s[u(s)] with u(t) = min(SNR_t, gamma)^[gamma > 0] (1 - abar_t)^p and
+    SNR_t = abar_t / (1 - abar_t). The first factor is Min-SNR-gamma (Hang et al., "Efficient
+    Diffusion Training via Min-SNR Weighting Strategy", ICCV 2023, Eq. 7 and Table 1's x_0 row):
+    it weighs the noisy steps less. The second, the noise variance 1 - abar_t to the power p,
+    weighs them more (p = 1 gives each step the weight of its x_t's noise). Both off (gamma = 0,
+    p = 0) is EDGE's uniform weighting. The division keeps the loss's scale under the uniform t
+    of training.
+    """
+    abar = scheduler.alphas_cumprod.to(torch.float64)  # (N,)
+    u = torch.ones_like(abar)
+    if snr_gamma > 0:
+        u = u * (abar / (1.0 - abar)).clamp(max=snr_gamma)
+    if noise_power > 0:
+        u = u * (1.0 - abar) ** noise_power
+    return (u / u.mean()).to(torch.float32)[t.cpu()].to(t.device)  # (B,)
 
 
 def training_step(
@@ -124,6 +147,7 @@ def training_step(
     phase: torch.Tensor | None = None,
     frame_mask: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
+    timestep_weighting: bool = True,
 ) -> TrainingOutput:
     """Noise a batch, predict it back, score it with the EDGE objective.
 
@@ -135,6 +159,9 @@ def training_step(
         music: (B, T, C) frozen encoder features aligned with the frames.
         phase: (B, T, 2) beat and bar phase in [0, 1), or None.
         frame_mask: (B, T) bool, True on real frames, or None.
+        timestep_weighting: weight each window by :func:`timestep_weights` when the config's
+            ``loss_snr_gamma`` or ``loss_noise_power`` is set (False: every t alike, the
+            validation loss).
     """
     cfg = denoiser.config
     batch = motion.shape[0]
@@ -145,6 +172,9 @@ def training_step(
     x_t = scheduler.add_noise(x0, noise, t)  # (B, T, D)
     cond_mask = (torch.rand(batch, generator=generator) >= cfg.cond_dropout).to(device)  # (B,)
     pred = denoiser(x_t, t, music, phase, frame_mask, cond_mask)  # (B, T, D)
+    weight = None
+    if timestep_weighting and (cfg.loss_snr_gamma > 0 or cfg.loss_noise_power > 0):
+        weight = timestep_weights(scheduler, t, cfg.loss_snr_gamma, cfg.loss_noise_power)  # (B,)
     loss, terms = diffusion_losses(
         pred,
         x0,
@@ -153,6 +183,7 @@ def training_step(
         cfg.loss_weights,
         cfg.contact_threshold,
         frame_mask,
+        weight,
     )
     return TrainingOutput(loss, terms, t, pred)
 

@@ -46,8 +46,13 @@ NON_CONTACT = slice(contract.CONTACTS.stop, contract.FRAME_DIM)
 """Channels of a frame after the contacts (root position and rotations)."""
 
 
-def _masked_mean(values: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Mean of ``values`` (B, T, ...) over the entries whose frame is real under ``mask`` (B, T)."""
+def _masked_mean(
+    values: torch.Tensor, mask: torch.Tensor | None, sample_weight: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Mean of ``values`` (B, T, ...) over the entries whose frame is real under ``mask`` (B, T),
+    each window's entries scaled by its ``sample_weight`` (B,) (the count is not)."""
+    if sample_weight is not None:
+        values = values * sample_weight.to(values.dtype).reshape(-1, *([1] * (values.ndim - 1)))
     if mask is None:
         return values.mean()
     weights = mask.to(values.dtype).reshape(*mask.shape, *([1] * (values.ndim - mask.ndim)))
@@ -89,28 +94,31 @@ def frames_to_joints(frames: torch.Tensor, mats: torch.Tensor | None = None) -> 
 
 
 def reconstruction_loss(
-    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None,
+    sample_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """L_simple = mean ||x̂ - x||^2 over (B, T, D) (Ho et al. 2020 with x_0 as target, EDGE)."""
-    return _masked_mean((pred - target).square(), mask)
+    return _masked_mean((pred - target).square(), mask, sample_weight)
 
 
 def velocity_loss(
-    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None,
+    sample_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """L_vel = mean ||Δx̂ - Δx||^2 with Δx_t = x_{t+1} - x_t, contacts excluded (EDGE)."""
     if pred.shape[1] < 2:
         return pred.new_zeros(())
     pred_v = pred[:, 1:, NON_CONTACT] - pred[:, :-1, NON_CONTACT]  # (B, T-1, D-4)
     target_v = target[:, 1:, NON_CONTACT] - target[:, :-1, NON_CONTACT]  # (B, T-1, D-4)
-    return _masked_mean((pred_v - target_v).square(), _pair_mask(mask))
+    return _masked_mean((pred_v - target_v).square(), _pair_mask(mask), sample_weight)
 
 
 def fk_loss(
-    pred_joints: torch.Tensor, target_joints: torch.Tensor, mask: torch.Tensor | None = None
+    pred_joints: torch.Tensor, target_joints: torch.Tensor, mask: torch.Tensor | None = None,
+    sample_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """L_FK = mean ||FK(x̂) - FK(x)||^2 over (B, T, 24, 3) joint positions in metres (EDGE)."""
-    return _masked_mean((pred_joints - target_joints).square(), mask)
+    return _masked_mean((pred_joints - target_joints).square(), mask, sample_weight)
 
 
 def foot_skate_loss(
@@ -118,6 +126,7 @@ def foot_skate_loss(
     pred_contacts: torch.Tensor,
     threshold: float = 0.95,
     mask: torch.Tensor | None = None,
+    sample_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """L_foot = mean [ĉ_{t,f} > tau] ||p_{t+1,f} - p_{t,f}||^2 over (B, T-1, 4, 3) (EDGE).
 
@@ -134,11 +143,12 @@ def foot_skate_loss(
     feet = pred_joints[:, :, list(contract.FOOT_JOINTS)]  # (B, T, 4, 3)
     foot_v = feet[:, 1:] - feet[:, :-1]  # (B, T-1, 4, 3)
     planted = (pred_contacts[:, :-1] > threshold).to(foot_v.dtype).detach()  # (B, T-1, 4)
-    return _masked_mean((foot_v * planted.unsqueeze(-1)).square(), _pair_mask(mask))
+    return _masked_mean((foot_v * planted.unsqueeze(-1)).square(), _pair_mask(mask), sample_weight)
 
 
 def foot_velocity_loss(
-    pred_joints: torch.Tensor, target_joints: torch.Tensor, mask: torch.Tensor | None = None
+    pred_joints: torch.Tensor, target_joints: torch.Tensor, mask: torch.Tensor | None = None,
+    sample_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """L_fvel = mean ||ΔFK(x̂)_f - ΔFK(x)_f||^2 over (B, T-1, 4, 3) foot velocities in metres/frame."""
     if pred_joints.shape[1] < 2:
@@ -146,7 +156,7 @@ def foot_velocity_loss(
     feet = list(contract.FOOT_JOINTS)
     pred_v = pred_joints[:, 1:, feet] - pred_joints[:, :-1, feet]  # (B, T-1, 4, 3)
     target_v = target_joints[:, 1:, feet] - target_joints[:, :-1, feet]  # (B, T-1, 4, 3)
-    return _masked_mean((pred_v - target_v).square(), _pair_mask(mask))
+    return _masked_mean((pred_v - target_v).square(), _pair_mask(mask), sample_weight)
 
 
 def root_turns(root_mats: torch.Tensor) -> torch.Tensor:
@@ -155,7 +165,8 @@ def root_turns(root_mats: torch.Tensor) -> torch.Tensor:
 
 
 def root_turn_loss(
-    pred_root: torch.Tensor, target_root: torch.Tensor, mask: torch.Tensor | None = None
+    pred_root: torch.Tensor, target_root: torch.Tensor, mask: torch.Tensor | None = None,
+    sample_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """L_turn = mean ||R̂_{t+1} R̂_t^T - R_{t+1} R_t^T||_F^2 over (B, T-1, 3, 3).
 
@@ -167,7 +178,7 @@ def root_turn_loss(
     if pred_root.shape[1] < 2:
         return pred_root.new_zeros(())
     diff = root_turns(pred_root) - root_turns(target_root)  # (B, T-1, 3, 3)
-    return _masked_mean(diff.square(), _pair_mask(mask))
+    return _masked_mean(diff.square(), _pair_mask(mask), sample_weight)
 
 
 def diffusion_losses(
@@ -178,6 +189,7 @@ def diffusion_losses(
     weights: dict[str, float],
     contact_threshold: float = 0.95,
     mask: torch.Tensor | None = None,
+    sample_weight: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The weighted EDGE objective and its unweighted terms.
 
@@ -188,6 +200,8 @@ def diffusion_losses(
             (``GeneratorConfig.loss_weights``); a term whose weight is missing or 0 is skipped.
         contact_threshold: tau of :func:`foot_skate_loss`.
         mask: (B, T) bool real frames, or None.
+        sample_weight: (B,) weight of each window's errors in every term (timestep weighting,
+            :func:`generator.model.diffusion.timestep_weights`), or None for 1.
     Returns:
         (total, terms) with total = sum_k weights[k] * terms[k] over the terms computed.
     """
@@ -197,17 +211,20 @@ def diffusion_losses(
         target_mats = frames_to_rotations(target_frames)  # (B, T, 24, 3, 3)
         target_joints = frames_to_joints(target_frames, target_mats)  # (B, T, 24, 3)
     terms = {
-        "recon": reconstruction_loss(pred_norm, target_norm, mask),
-        "velocity": velocity_loss(pred_norm, target_norm, mask),
-        "fk": fk_loss(pred_joints, target_joints, mask),
+        "recon": reconstruction_loss(pred_norm, target_norm, mask, sample_weight),
+        "velocity": velocity_loss(pred_norm, target_norm, mask, sample_weight),
+        "fk": fk_loss(pred_joints, target_joints, mask, sample_weight),
         "foot": foot_skate_loss(
-            pred_joints, pred_frames[..., contract.CONTACTS], contact_threshold, mask
+            pred_joints, pred_frames[..., contract.CONTACTS], contact_threshold, mask,
+            sample_weight,
         ),
     }
     if weights.get("foot_velocity", 0.0):
-        terms["foot_velocity"] = foot_velocity_loss(pred_joints, target_joints, mask)
+        terms["foot_velocity"] = foot_velocity_loss(pred_joints, target_joints, mask,
+                                                    sample_weight)
     if weights.get("root_turn", 0.0):
         root = contract.JOINT_INDEX["Pelvis"]
-        terms["root_turn"] = root_turn_loss(pred_mats[:, :, root], target_mats[:, :, root], mask)
+        terms["root_turn"] = root_turn_loss(pred_mats[:, :, root], target_mats[:, :, root], mask,
+                                            sample_weight)
     total = sum(weights[name] * value for name, value in terms.items())
     return total, terms

@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--init", type=Path, default=None,
                    help="start from this generator checkpoint's weights (fine-tuning or more "
                         "steps; optimizer and learning-rate schedule start afresh)")
+    p.add_argument("--snr-gamma", type=float, default=None,
+                   help="Min-SNR loss weighting with this gamma (GeneratorConfig.loss_snr_gamma; "
+                        "default: the size's, 0 = off)")
+    p.add_argument("--noise-power", type=float, default=None,
+                   help="weight each timestep's loss by (1 - abar_t)^P "
+                        "(GeneratorConfig.loss_noise_power; default: the size's, 0 = off)")
     p.add_argument("--save-every", type=int, default=TrainOptions.save_every)
     p.add_argument("--mixed-precision", default="no", choices=("no", "fp16", "bf16"))
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -50,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.steps < 1 or a.batch_size < 1:
         p.error("--steps and --batch-size must be positive")
+    for flag, value in (("--snr-gamma", a.snr_gamma), ("--noise-power", a.noise_power)):
+        if value is not None and not value >= 0:
+            p.error(f"{flag} must be >= 0")
+    overrides = {k: v for k, v in (("loss_snr_gamma", a.snr_gamma),
+                                   ("loss_noise_power", a.noise_power)) if v is not None}
     if a.init is not None and a.resume:
         p.error("--init starts a new run; --resume continues one: give one of them")
     dataset = dataset_from_args(a, p)
@@ -69,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = train(corpus, a.out, size=a.size, conditioner=a.conditioner,
                        encoder=a.encoder, steps=a.steps, seed=a.seed, resume=a.resume,
-                       init=a.init, options=opts)
+                       init=a.init, options=opts,
+                       config_overrides=overrides or None)
     except ValueError as err:  # includes the conditioner's missing-encoder error
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -66,7 +66,7 @@ from generator.model.conditioning import (
     feature_statistics,
     generator_config,
 )
-from generator.model.config import SAMPLING_FIELDS, GeneratorConfig
+from generator.model.config import OBJECTIVE_FIELDS, SAMPLING_FIELDS, GeneratorConfig
 from generator.model.denoiser import Denoiser
 from generator.model.diffusion import EMA, random_frame_mask
 from generator.sampling.checkpoint import DEFAULT_CHECKPOINT, checkpoint_paths, save_generator
@@ -147,8 +147,9 @@ def _start_from(
 
     Returns the run's config (``cfg`` with the checkpoint's sampling defaults,
     :data:`SAMPLING_FIELDS`), the checkpoint's weights and buffers, and what the new checkpoint
-    records of its start (name, model hash, trained steps). Every other config field must match,
-    the encoder by its hash (its stored path is relative to each checkpoint's folder).
+    records of its start (name, model hash, trained steps). The run's loss
+    (:data:`OBJECTIVE_FIELDS`) may differ; every other config field must match, the encoder by
+    its hash (its stored path is relative to each checkpoint's folder).
     """
     from generator.sampling.checkpoint import GeneratorCheckpointError, load_denoiser
     from motionbeat.encoder.encode import file_hash
@@ -158,7 +159,7 @@ def _start_from(
     except GeneratorCheckpointError as err:
         raise ValueError(str(err)) from None
     mine, theirs = cfg.to_dict(), start.config.to_dict()
-    ignored = set(SAMPLING_FIELDS) | {"encoder_checkpoint"}
+    ignored = set(SAMPLING_FIELDS) | set(OBJECTIVE_FIELDS) | {"encoder_checkpoint"}
     differ = sorted(k for k in mine if k not in ignored and mine[k] != theirs.get(k))
     if differ:
         raise ValueError(

@@ -17,10 +17,11 @@ SEED_STRIDE: int = 1_000_003
 class Objective(nn.Module):
     """The denoiser and its diffusion loss as one module, so DDP sees a single forward."""
 
-    def __init__(self, denoiser: Denoiser):
+    def __init__(self, denoiser: Denoiser, timestep_weighting: bool = True):
         super().__init__()
         self.denoiser = denoiser
         self.ddpm = make_training_scheduler(denoiser.config)
+        self.timestep_weighting = timestep_weighting
 
     def forward(
         self, batch: dict[str, torch.Tensor], generator: torch.Generator | None = None
@@ -29,7 +30,7 @@ class Objective(nn.Module):
         unweighted terms."""
         out = training_step(
             self.denoiser, self.ddpm, batch["motion"], batch["music"], batch["phase"],
-            batch["mask"], generator=generator,
+            batch["mask"], generator=generator, timestep_weighting=self.timestep_weighting,
         )
         return {"loss": out.loss, **out.terms}
 
@@ -42,12 +43,13 @@ def step_seed(seed: int, step: int) -> int:
 def validate(
     denoiser: Denoiser, val: dict[str, torch.Tensor] | None, batch_size: int, seed: int
 ) -> dict[str, float]:
-    """Mean loss and terms over the fixed validation windows (eval mode, fixed noise)."""
+    """Mean loss and terms over the fixed validation windows (eval mode, fixed noise), every
+    timestep weighted alike whatever the training weighting, so runs compare."""
     if val is None:
         return {}
     was_training = denoiser.training
     denoiser.eval()
-    objective = Objective(denoiser)
+    objective = Objective(denoiser, timestep_weighting=False)
     sums: dict[str, float] = {}
     count = val["motion"].shape[0]
     for b, first in enumerate(range(0, count, batch_size)):

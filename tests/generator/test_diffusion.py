@@ -179,3 +179,58 @@ def test_random_frame_mask():
     assert mask.shape == (64, W) and lengths.min() >= 5
     assert (lengths == W).any() and (lengths < W).any()
     assert torch.equal(mask, torch.arange(W)[None] < lengths[:, None])  # prefixes
+
+
+def test_timestep_weights_by_hand(tiny_config):
+    scheduler = diffusion.make_training_scheduler(tiny_config)
+    all_t = torch.arange(tiny_config.num_train_timesteps)
+    abar = scheduler.alphas_cumprod.double()
+    snr = abar / (1 - abar)
+    # off: every step alike
+    assert torch.equal(diffusion.timestep_weights(scheduler, all_t), torch.ones(len(all_t)))
+    # Min-SNR-5: mean 1, never rising with the noise, ~0 at pure noise, capped on the clean end
+    w = diffusion.timestep_weights(scheduler, all_t, snr_gamma=5.0)
+    assert w.mean().item() == pytest.approx(1.0, rel=1e-5)
+    assert (w[1:] <= w[:-1] + 1e-6).all() and w[-1] < 1e-6
+    capped = snr.clamp(max=5.0)
+    assert w[500].item() == pytest.approx((capped[500] / capped.mean()).item(), rel=1e-5)
+    assert capped[0] == 5.0 and capped[500] < 5.0  # the cap acts on the cleanest steps only
+    # noise power p: (1 - abar_t)^p, never falling with the noise
+    w = diffusion.timestep_weights(scheduler, all_t, noise_power=0.5)
+    assert w.mean().item() == pytest.approx(1.0, rel=1e-5)
+    assert (w[1:] >= w[:-1] - 1e-6).all() and w[0] < 0.05 < 1.0 < w[-1]
+    u = (1 - abar).sqrt()
+    assert w[250].item() == pytest.approx((u[250] / u.mean()).item(), rel=1e-5)
+    # both: the product, normalised
+    both = diffusion.timestep_weights(scheduler, all_t, snr_gamma=5.0, noise_power=0.5)
+    u = capped * (1 - abar).sqrt()
+    assert both[700].item() == pytest.approx((u[700] / u.mean()).item(), rel=1e-5)
+
+
+def test_timestep_weighting_changes_the_loss_not_the_validation(tiny_config):
+    from dataclasses import replace
+
+    torch.manual_seed(0)
+    plain = Denoiser(tiny_config)
+    frames, music, phase = (x.expand(4, *x.shape[1:]) for x in _window(tiny_config.music_dim))
+    scheduler = diffusion.make_training_scheduler(tiny_config)
+
+    def loss(model, **kw):
+        return diffusion.training_step(
+            model.eval(), scheduler, frames, music, phase,
+            generator=torch.Generator().manual_seed(7), **kw
+        )
+
+    base = loss(plain)
+    for fields in ({"loss_snr_gamma": 5.0}, {"loss_noise_power": 0.5}):
+        weighted = Denoiser(replace(tiny_config, **fields))
+        weighted.load_state_dict(plain.state_dict())
+        out, unweighted = loss(weighted), loss(weighted, timestep_weighting=False)
+        assert unweighted.loss.item() == base.loss.item()  # switched off: EDGE's loss to the bit
+        assert out.loss.item() != pytest.approx(base.loss.item(), rel=1e-3)
+        # by hand for the reconstruction term: each window's squared error times its weight
+        w = diffusion.timestep_weights(scheduler, out.timesteps, weighted.config.loss_snr_gamma,
+                                       weighted.config.loss_noise_power)  # (B,)
+        per_window = (out.prediction - weighted.normalize(frames)).square().mean(dim=(1, 2))  # (B,)
+        assert out.terms["recon"].item() == pytest.approx((w * per_window).mean().item(),
+                                                          rel=1e-5)

@@ -28,6 +28,10 @@ def test_overrides_and_validation():
         config_for("tiny", sampler="euler")
     with pytest.raises(ValueError):
         config_for("tiny", overlap_frames=contract.WINDOW_FRAMES)
+    for bad in (-1.0, float("nan"), float("inf")):
+        for name in ("loss_snr_gamma", "loss_noise_power"):
+            with pytest.raises(ValueError, match=name):
+                config_for("tiny", **{name: bad})
 
 
 def test_json_round_trip_rebuilds_the_model(tmp_path, tiny_model, tiny_config):

@@ -148,3 +148,21 @@ def test_foot_velocity_loss_sees_skating_not_standing_offsets():
     # every foot coordinate pair differs by (0.01, 0, 0): mean over x, y, z of 1e-4 / 3
     got = foot_velocity_loss(frames_to_joints(sliding), joints).item()
     assert abs(got - 1e-4 / 3) < 1e-8, got
+
+
+def test_sample_weights_scale_each_window_by_hand():
+    target = _motion(batch=2)
+    pred = target.clone()
+    pred[1] += 0.1  # only the second window is wrong
+    weights = config_for("tiny").loss_weights
+    _, plain = diffusion_losses(pred, target, pred, target, weights)
+    _, scaled = diffusion_losses(pred, target, pred, target, weights,
+                                 sample_weight=torch.tensor([7.0, 3.0]))
+    # the first window contributes nothing to any term, so each term triples
+    for name, value in plain.items():
+        torch.testing.assert_close(scaled[name], 3.0 * value)
+    assert plain["recon"] > 0 and plain["fk"] > 0
+    # a zero weight on the wrong window leaves nothing to learn from
+    _, none = diffusion_losses(pred, target, pred, target, weights,
+                               sample_weight=torch.tensor([1.0, 0.0]))
+    assert all(value.item() == 0.0 for value in none.values())

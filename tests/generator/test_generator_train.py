@@ -107,6 +107,13 @@ def test_init_starts_from_a_checkpoint(trained, toy_corpus, tmp_path):
     with pytest.raises(ValueError, match="d_model"):
         tr.train(toy_corpus, tmp_path / "other", size="compact", conditioner="librosa",
                  steps=1, init=start, options=FAST)
+    # the loss may change (fine-tuning with another objective): the run keeps its own
+    tuned = tr.train(toy_corpus, tmp_path / "tuned", size="tiny", conditioner="librosa", steps=1,
+                     init=start, options=FAST,
+                     config_overrides={"loss_snr_gamma": 5.0, "loss_root_turn": 1.0})
+    tuned_config = DanceGenerator.load(tuned.weights.with_suffix(""), device="cpu").config
+    assert tuned_config.loss_snr_gamma == 5.0 and tuned_config.loss_root_turn == 1.0
+    assert tuned_config.guidance_weight == 1.7
     with pytest.raises(ValueError, match="no such generator checkpoint"):
         tr.train(toy_corpus, tmp_path / "none", size="tiny", conditioner="librosa", steps=1,
                  init=tmp_path / "missing", options=FAST)
@@ -118,6 +125,19 @@ def test_cli_refuses_init_with_resume(toy_corpus, tmp_path, capsys):
                  "--init", str(tmp_path / "start")])
     assert exit_info.value.code == 2
     assert "--init" in capsys.readouterr().err
+
+
+def test_cli_timestep_weighting(toy_corpus, tmp_path, capsys):
+    for flag in ("--snr-gamma", "--noise-power"):
+        with pytest.raises(SystemExit) as exit_info:
+            tr.main(["--corpus", str(toy_corpus), "--out", str(tmp_path / "g"), flag, "-1"])
+        assert exit_info.value.code == 2 and flag in capsys.readouterr().err
+    out = tmp_path / "weighted"
+    assert tr.main(["--corpus", str(toy_corpus), "--out", str(out), "--size", "tiny",
+                    "--conditioner", "librosa", "--steps", "1", "--batch-size", "2",
+                    "--noise-power", "0.5", "--quiet"]) == 0
+    config = DanceGenerator.load(out, device="cpu").config
+    assert config.loss_noise_power == 0.5 and config.loss_snr_gamma == 0.0
 
 
 def test_lr_schedule_warms_up_then_decays():
