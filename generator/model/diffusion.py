@@ -109,7 +109,7 @@ def is_stochastic(scheduler: SamplingScheduler) -> bool:
 @dataclass
 class TrainingOutput:
     """One training step's result: ``loss`` to back-propagate and its ``terms`` before their
-    loss weights (Min-SNR-weighted per window when the config sets it)."""
+    loss weights (weighted per window by its timestep when the config sets it)."""
 
     loss: torch.Tensor
     terms: dict[str, torch.Tensor]
