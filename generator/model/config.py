@@ -154,12 +154,10 @@ class GeneratorConfig:
             )
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
-        if not (self.loss_snr_gamma >= 0.0 and math.isfinite(self.loss_snr_gamma)):
-            raise ValueError(f"loss_snr_gamma must be >= 0 (0: off), got {self.loss_snr_gamma}")
-        if not (self.loss_noise_power >= 0.0 and math.isfinite(self.loss_noise_power)):
-            raise ValueError(
-                f"loss_noise_power must be >= 0 (0: off), got {self.loss_noise_power}"
-            )
+        for name in ("loss_snr_gamma", "loss_noise_power"):  # the timestep weighting
+            value = getattr(self, name)
+            if not (value >= 0.0 and math.isfinite(value)):
+                raise ValueError(f"{name} must be a finite number >= 0 (0: off), got {value}")
         if not 0.0 <= self.cond_dropout < 1.0:
             raise ValueError(f"cond_dropout must be in [0, 1), got {self.cond_dropout}")
         if self.conditioner not in CONDITIONERS:
