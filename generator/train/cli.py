@@ -45,10 +45,10 @@ def main(argv: list[str] | None = None) -> int:
                         "steps; optimizer and learning-rate schedule start afresh)")
     p.add_argument("--snr-gamma", type=float, default=None,
                    help="Min-SNR loss weighting with this gamma (GeneratorConfig.loss_snr_gamma; "
-                        "default: the size's, 0 = off)")
+                        "default 0: off)")
     p.add_argument("--noise-power", type=float, default=None,
                    help="weight each timestep's loss by (1 - abar_t)^P "
-                        "(GeneratorConfig.loss_noise_power; default: the size's, 0 = off)")
+                        "(GeneratorConfig.loss_noise_power; default 0: off)")
     p.add_argument("--save-every", type=int, default=TrainOptions.save_every)
     p.add_argument("--mixed-precision", default="no", choices=("no", "fp16", "bf16"))
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
