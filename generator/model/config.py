@@ -39,6 +39,12 @@ OBJECTIVE_FIELDS: tuple[str, ...] = (
 """:class:`GeneratorConfig` fields that shape only the training loss, not the model: a run that
 starts from a checkpoint may change them (fine-tuning with another objective); it keeps its own."""
 
+CONDITIONER_FIELDS: tuple[str, ...] = (
+    "conditioner", "music_dim", "encoder_checkpoint", "encoder_hash",
+)
+""":class:`GeneratorConfig` fields the music conditioner fills in
+(:func:`generator.model.conditioning.generator_config`), not the size."""
+
 CONDITIONERS: tuple[str, ...] = ("motionbeat", "librosa")
 """Music conditioners known to :mod:`generator.model.conditioning`: frozen MotionBeat features, or the
 plain front-end features (log-mel + onset), both with the same beat / bar phase."""
@@ -255,3 +261,18 @@ def config_for(size: str = "small", **overrides: Any) -> GeneratorConfig:
     if size not in GENERATOR_SIZES:
         raise KeyError(f"unknown generator size {size!r}; choose from {sorted(GENERATOR_SIZES)}")
     return replace(GENERATOR_SIZES[size], **overrides)
+
+
+def size_of(config: GeneratorConfig) -> str | None:
+    """The :data:`GENERATOR_SIZES` name whose model ``config`` has, or None.
+
+    Compares every field but the sampling defaults, the loss (:data:`SAMPLING_FIELDS`,
+    :data:`OBJECTIVE_FIELDS`: chosen per run) and the conditioner's (:data:`CONDITIONER_FIELDS`),
+    so a checkpoint's size can be read back from its config (the config stores no size name).
+    """
+    skip = set(SAMPLING_FIELDS) | set(OBJECTIVE_FIELDS) | set(CONDITIONER_FIELDS)
+    mine = {k: v for k, v in config.to_dict().items() if k not in skip}
+    for name, registered in GENERATOR_SIZES.items():
+        if all(registered.to_dict()[k] == v for k, v in mine.items()):
+            return name
+    return None

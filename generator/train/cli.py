@@ -15,7 +15,13 @@ from pathlib import Path
 from generator.model.conditioning import DEFAULT_ENCODER
 from generator.model.config import CONDITIONERS, GENERATOR_SIZES
 from generator.sampling.checkpoint import DEFAULT_CHECKPOINT
-from generator.train.loop import DEFAULT_STEPS, TrainOptions, train
+from generator.train.loop import (
+    DEFAULT_CONDITIONER,
+    DEFAULT_SIZE,
+    DEFAULT_STEPS,
+    TrainOptions,
+    train,
+)
 from motionbeat.datasets.registry import add_dataset_arguments, dataset_corpus, dataset_from_args
 
 
@@ -27,11 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     add_dataset_arguments(p)
     p.add_argument("--out", type=Path, default=Path(DEFAULT_CHECKPOINT),
                    help=f"checkpoint stem (default {DEFAULT_CHECKPOINT})")
-    p.add_argument("--size", default="small", choices=sorted(GENERATOR_SIZES))
-    p.add_argument("--conditioner", default="motionbeat", choices=CONDITIONERS,
-                   help="music features: frozen MotionBeat encoder, or log-mel + onset")
-    p.add_argument("--encoder", type=Path, default=Path(DEFAULT_ENCODER),
-                   help=f"MotionBeat encoder checkpoint stem (default {DEFAULT_ENCODER})")
+    p.add_argument("--size", default=None, choices=sorted(GENERATOR_SIZES),
+                   help=f"model size (default: the --init checkpoint's, else {DEFAULT_SIZE})")
+    p.add_argument("--conditioner", default=None, choices=CONDITIONERS,
+                   help="music features: frozen MotionBeat encoder, or log-mel + onset "
+                        f"(default: the --init checkpoint's, else {DEFAULT_CONDITIONER})")
+    p.add_argument("--encoder", type=Path, default=None,
+                   help="MotionBeat encoder checkpoint stem (default: the --init checkpoint's, "
+                        f"else {DEFAULT_ENCODER})")
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS,
                    help=f"optimisation steps in total (default {DEFAULT_STEPS})")
     p.add_argument("--batch-size", type=int, default=TrainOptions.batch_size)

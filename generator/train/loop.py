@@ -65,8 +65,15 @@ from generator.model.conditioning import (
     conditioner_for,
     feature_statistics,
     generator_config,
+    resolve_encoder,
 )
-from generator.model.config import OBJECTIVE_FIELDS, SAMPLING_FIELDS, GeneratorConfig
+from generator.model.config import (
+    GENERATOR_SIZES,
+    OBJECTIVE_FIELDS,
+    SAMPLING_FIELDS,
+    GeneratorConfig,
+    size_of,
+)
 from generator.model.denoiser import Denoiser
 from generator.model.diffusion import EMA, random_frame_mask
 from generator.sampling.checkpoint import DEFAULT_CHECKPOINT, checkpoint_paths, save_generator
@@ -84,6 +91,10 @@ from motionbeat.core.training import decay_param_groups, warmup_cosine_lr
 
 DEFAULT_STEPS: int = 4000
 """Optimisation steps of a run when none are given (the ~45-minute CPU plan)."""
+DEFAULT_SIZE: str = "small"
+"""Size of a new run when none is given and there is no ``init`` checkpoint to read it from."""
+DEFAULT_CONDITIONER: str = "motionbeat"
+"""Conditioner of a new run when none is given and there is no ``init`` checkpoint."""
 TIMING_SKIP_STEPS: int = 2
 """First steps of a run left out of the time per step (allocation, lazy initialisation), unless
 the run is too short to leave any."""
@@ -140,6 +151,32 @@ def lr_at(step: int, total: int, opts: TrainOptions) -> float:
     return warmup_cosine_lr(step, total, opts.lr, opts.warmup_steps, opts.min_lr_ratio)
 
 
+def _defaults_from(
+    init: str | os.PathLike,
+    size: str | None,
+    conditioner: str | None,
+    encoder: str | os.PathLike | None,
+) -> tuple[str | None, str | None, str | os.PathLike | None]:
+    """``size``, ``conditioner`` and ``encoder`` with the ones left out (None) read from the
+    config of checkpoint ``init``: its size (:func:`size_of`), its conditioner, and its encoder
+    (where its config points, when the conditioner is the checkpoint's). A missing or unreadable
+    config leaves them to :func:`_start_from`, which names the problem."""
+    path = checkpoint_paths(init)[1]
+    try:
+        start = GeneratorConfig.from_json(path.read_text())
+    except (OSError, ValueError, TypeError):
+        return size, conditioner, encoder
+    if size is None:
+        size = size_of(start)
+        if size is None:
+            raise ValueError(f"{path}: its model is none of the registered sizes "
+                             f"({', '.join(sorted(GENERATOR_SIZES))})")
+    conditioner = conditioner or start.conditioner
+    if encoder is None and conditioner == "motionbeat" == start.conditioner:
+        encoder = resolve_encoder(start, init)
+    return size, conditioner, encoder
+
+
 def _start_from(
     cfg: GeneratorConfig, init: str | os.PathLike
 ) -> tuple[GeneratorConfig, dict[str, torch.Tensor], dict]:
@@ -176,8 +213,8 @@ def train(
     corpus_dir: str | os.PathLike,
     out: str | os.PathLike = DEFAULT_CHECKPOINT,
     *,
-    size: str = "small",
-    conditioner: str = "motionbeat",
+    size: str | None = None,
+    conditioner: str | None = None,
     encoder: str | os.PathLike | None = None,
     steps: int = DEFAULT_STEPS,
     seed: int = 0,
@@ -192,9 +229,11 @@ def train(
         corpus_dir: a corpus of ``motionbeat.choreography.build``.
         out: checkpoint stem: ``<out>.safetensors`` / ``.json`` at the end (EMA weights),
             training state and history beside it.
-        size: a :data:`generator.model.config.GENERATOR_SIZES` name.
-        conditioner: ``"motionbeat"`` (needs ``encoder``, default ``checkpoints/motionbeat``)
-            or ``"librosa"``.
+        size: a :data:`generator.model.config.GENERATOR_SIZES` name (default: ``init``'s,
+            else ``"small"``).
+        conditioner: ``"motionbeat"`` (needs ``encoder``, default ``init``'s, else
+            ``checkpoints/motionbeat``) or ``"librosa"`` (default: ``init``'s, else
+            ``"motionbeat"``).
         steps: optimisation steps in total (counting those of a resumed run).
         seed: seeds initialisation, windows, noise and dropout.
         resume: continue from ``<out>.state.*`` when present.
@@ -224,6 +263,9 @@ def train(
     device = accelerator.device
     show = opts.progress and main
 
+    if init is not None:
+        size, conditioner, encoder = _defaults_from(init, size, conditioner, encoder)
+    size, conditioner = size or DEFAULT_SIZE, conditioner or DEFAULT_CONDITIONER
     cfg = generator_config(size, conditioner, encoder or DEFAULT_ENCODER, generator_stem=out,
                            **(config_overrides or {}))
     init_meta = None

@@ -1,10 +1,18 @@
 """GeneratorConfig: registry, overrides, validation, and the JSON round trip rebuilding a model."""
 
+from pathlib import Path
+
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from generator.model.config import GENERATOR_SIZES, LIBROSA_FEATURE_DIM, GeneratorConfig, config_for
+from generator.model.config import (
+    GENERATOR_SIZES,
+    LIBROSA_FEATURE_DIM,
+    GeneratorConfig,
+    config_for,
+    size_of,
+)
 from generator.model.denoiser import Denoiser
 from motionbeat.core import contract
 
@@ -95,3 +103,22 @@ def test_checkpoint_round_trip_through_the_pipeline(tmp_path, tiny_model):
     with torch.no_grad():
         torch.testing.assert_close(rebuilt(x, 10, music), tiny_model(x, 10, music))
     torch.testing.assert_close(rebuilt.music_std, tiny_model.music_std)
+
+
+def test_size_is_read_back_from_a_config():
+    for name in GENERATOR_SIZES:
+        assert size_of(GENERATOR_SIZES[name]) == name
+    # the conditioner, the loss and the sampling defaults are not the size
+    tuned = config_for("compact", conditioner="librosa", music_dim=LIBROSA_FEATURE_DIM,
+                       loss_noise_power=0.5, loss_root_turn=1.0, guidance_weight=1.5,
+                       sampler="ddim")
+    assert size_of(tuned) == "compact"
+    # any other field of the model is
+    assert size_of(config_for("compact", d_model=160)) is None
+    assert size_of(config_for("small", patch_frames=1)) is None
+    assert size_of(config_for("tiny", cond_dropout=0.1)) is None
+    # the shipped checkpoints' configs (which store no size name)
+    root = Path(__file__).resolve().parents[2] / "checkpoints"
+    for stem in ("generator", "generator-librosa"):
+        shipped = GeneratorConfig.from_json((root / f"{stem}.json").read_text())
+        assert size_of(shipped) == "compact"

@@ -119,6 +119,37 @@ def test_init_starts_from_a_checkpoint(trained, toy_corpus, tmp_path):
                  init=tmp_path / "missing", options=FAST)
 
 
+def test_init_gives_the_size_and_conditioner(trained, toy_corpus, tmp_path, capsys):
+    out, _ = trained
+    # no size or conditioner given: the start's (tiny, librosa), not the defaults (small,
+    # motionbeat), so a step at learning rate 0 gives back the start's weights
+    derived = tr.train(toy_corpus, tmp_path / "derived", steps=1, init=out,
+                       options=replace(FAST, lr=0.0))
+    one, two = load_file(checkpoint_paths(out)[0]), load_file(derived.weights)
+    for key, value in one.items():
+        torch.testing.assert_close(two[key], value, rtol=0, atol=0)
+    history = json.loads(tr.history_path(tmp_path / "derived").read_text())
+    assert history["size"] == "tiny" and history["conditioner"] == "librosa"
+    # given ones still win, and are checked against the start
+    with pytest.raises(ValueError, match="d_model"):
+        tr.train(toy_corpus, tmp_path / "other", size="compact", steps=1, init=out,
+                 options=FAST)
+    # a model of no registered size cannot be continued under any --size: said so
+    odd = tmp_path / "odd"
+    for src, dst in zip(checkpoint_paths(out), checkpoint_paths(odd), strict=True):
+        dst.write_bytes(src.read_bytes())
+    config = json.loads(checkpoint_paths(odd)[1].read_text())
+    config["d_model"] = 48
+    checkpoint_paths(odd)[1].write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="none of the registered sizes"):
+        tr.train(toy_corpus, tmp_path / "odd-run", steps=1, init=odd, options=FAST)
+    # the command line: --init alone
+    cli = tmp_path / "cli"
+    assert tr.main(["--corpus", str(toy_corpus), "--out", str(cli), "--init", str(out),
+                    "--steps", "1", "--batch-size", "2", "--quiet"]) == 0
+    assert DanceGenerator.load(cli, device="cpu").config.conditioner == "librosa"
+
+
 def test_cli_refuses_init_with_resume(toy_corpus, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         tr.main(["--corpus", str(toy_corpus), "--out", str(tmp_path / "g"), "--resume",
@@ -198,5 +229,9 @@ def test_training_on_motionbeat_features(toy_corpus, encoder_checkpoint, tmp_pat
                       encoder=encoder_checkpoint, steps=2, options=FAST)
     gen = DanceGenerator.load(out, device="cpu")
     assert gen.config.conditioner == "motionbeat" and gen.config.music_dim == 64
+    # continued with no encoder named: the one the checkpoint's config points at
+    more = tmp_path / "more" / "generator"
+    tr.train(toy_corpus, more, steps=1, init=out, options=FAST)
+    assert DanceGenerator.load(more, device="cpu").config.encoder_hash == gen.config.encoder_hash
     assert gen.config.encoder_hash in str(list((toy_corpus / "cache").glob("generator-motionbeat-*")))
     assert result.steps == 2 and gen.trained_steps == 2
