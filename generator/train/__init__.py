@@ -35,6 +35,7 @@ from .state import (
     history_path,
     load_training_state,
     save_training_state,
+    saved_config,
     state_paths,
     write_history,
 )
@@ -47,7 +48,7 @@ __all__ = [
     "VAL_SEED_OFFSET", "SEED_STRIDE", "Objective", "step_seed", "validate",
     # state
     "STATE_WEIGHTS_SUFFIX", "STATE_OPTIM_SUFFIX", "HISTORY_SUFFIX", "state_paths", "history_path",
-    "save_training_state", "load_training_state", "write_history",
+    "save_training_state", "load_training_state", "saved_config", "write_history",
     # loop
     "DEFAULT_STEPS", "TIMING_SKIP_STEPS", "TrainOptions", "TrainResult", "lr_at", "train",
     # cli

@@ -34,13 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path(DEFAULT_CHECKPOINT),
                    help=f"checkpoint stem (default {DEFAULT_CHECKPOINT})")
     p.add_argument("--size", default=None, choices=sorted(GENERATOR_SIZES),
-                   help=f"model size (default: the --init checkpoint's, else {DEFAULT_SIZE})")
+                   help=f"model size (default: the --init checkpoint's or the --resume run's, "
+                        f"else {DEFAULT_SIZE})")
     p.add_argument("--conditioner", default=None, choices=CONDITIONERS,
                    help="music features: frozen MotionBeat encoder, or log-mel + onset "
-                        f"(default: the --init checkpoint's, else {DEFAULT_CONDITIONER})")
+                        f"(default: the --init checkpoint's or the --resume run's, else "
+                        f"{DEFAULT_CONDITIONER})")
     p.add_argument("--encoder", type=Path, default=None,
-                   help="MotionBeat encoder checkpoint stem (default: the --init checkpoint's, "
-                        f"else {DEFAULT_ENCODER})")
+                   help="MotionBeat encoder checkpoint stem (default: the --init checkpoint's or "
+                        f"the --resume run's, else {DEFAULT_ENCODER})")
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS,
                    help=f"optimisation steps in total (default {DEFAULT_STEPS})")
     p.add_argument("--batch-size", type=int, default=TrainOptions.batch_size)

@@ -83,6 +83,7 @@ from generator.train.state import (
     history_path,
     load_training_state,
     save_training_state,
+    saved_config,
     state_paths,
     write_history,
 )
@@ -152,29 +153,36 @@ def lr_at(step: int, total: int, opts: TrainOptions) -> float:
 
 
 def _defaults_from(
-    init: str | os.PathLike,
+    start: GeneratorConfig | None,
+    stem: str | os.PathLike,
     size: str | None,
     conditioner: str | None,
     encoder: str | os.PathLike | None,
 ) -> tuple[str | None, str | None, str | os.PathLike | None]:
-    """``size``, ``conditioner`` and ``encoder`` with the ones left out (None) read from the
-    config of checkpoint ``init``: its size (:func:`size_of`), its conditioner, and its encoder
-    (where its config points, when the conditioner is the checkpoint's). A missing or unreadable
-    config leaves them to :func:`_start_from`, which names the problem."""
-    path = checkpoint_paths(init)[1]
-    try:
-        start = GeneratorConfig.from_json(path.read_text())
-    except (OSError, ValueError, TypeError):
+    """``size``, ``conditioner`` and ``encoder`` with the ones left out (None) taken from the
+    config ``start`` of the checkpoint or run at ``stem``: its size (:func:`size_of`), its
+    conditioner, and its encoder (where its config points, when the conditioner is the
+    start's). Without a readable config (None) they stay as given, and whoever loads the start
+    names the problem."""
+    if start is None:
         return size, conditioner, encoder
     if size is None:
         size = size_of(start)
         if size is None:
-            raise ValueError(f"{path}: its model is none of the registered sizes "
+            raise ValueError(f"{stem}: its model is none of the registered sizes "
                              f"({', '.join(sorted(GENERATOR_SIZES))})")
     conditioner = conditioner or start.conditioner
     if encoder is None and conditioner == "motionbeat" == start.conditioner:
-        encoder = resolve_encoder(start, init)
+        encoder = resolve_encoder(start, stem)
     return size, conditioner, encoder
+
+
+def _checkpoint_config(stem: str | os.PathLike) -> GeneratorConfig | None:
+    """The config beside generator checkpoint ``stem``; None when missing or unreadable."""
+    try:
+        return GeneratorConfig.from_json(checkpoint_paths(stem)[1].read_text())
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def _start_from(
@@ -229,11 +237,11 @@ def train(
         corpus_dir: a corpus of ``motionbeat.choreography.build``.
         out: checkpoint stem: ``<out>.safetensors`` / ``.json`` at the end (EMA weights),
             training state and history beside it.
-        size: a :data:`generator.model.config.GENERATOR_SIZES` name (default: ``init``'s,
-            else ``"small"``).
-        conditioner: ``"motionbeat"`` (needs ``encoder``, default ``init``'s, else
-            ``checkpoints/motionbeat``) or ``"librosa"`` (default: ``init``'s, else
-            ``"motionbeat"``).
+        size: a :data:`generator.model.config.GENERATOR_SIZES` name (default: ``init``'s, or
+            the resumed run's, else ``"small"``).
+        conditioner: ``"motionbeat"`` (needs ``encoder``, default ``init``'s or the resumed
+            run's, else ``checkpoints/motionbeat``) or ``"librosa"`` (default: ``init``'s or the
+            resumed run's, else ``"motionbeat"``).
         steps: optimisation steps in total (counting those of a resumed run).
         seed: seeds initialisation, windows, noise and dropout.
         resume: continue from ``<out>.state.*`` when present.
@@ -264,7 +272,11 @@ def train(
     show = opts.progress and main
 
     if init is not None:
-        size, conditioner, encoder = _defaults_from(init, size, conditioner, encoder)
+        start = _checkpoint_config(init)
+        size, conditioner, encoder = _defaults_from(start, init, size, conditioner, encoder)
+    elif resume:
+        size, conditioner, encoder = _defaults_from(saved_config(out), out, size, conditioner,
+                                                    encoder)
     size, conditioner = size or DEFAULT_SIZE, conditioner or DEFAULT_CONDITIONER
     cfg = generator_config(size, conditioner, encoder or DEFAULT_ENCODER, generator_stem=out,
                            **(config_overrides or {}))

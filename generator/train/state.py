@@ -57,17 +57,25 @@ def save_training_state(
         torch.save(blob, tmp)
 
 
+def saved_config(out: str | os.PathLike) -> GeneratorConfig | None:
+    """The config a run's training state at ``out`` was saved with; None without a state."""
+    from safetensors import safe_open
+
+    weights_path = state_paths(out)[0]
+    if not weights_path.is_file():
+        return None
+    with safe_open(str(weights_path), framework="pt") as fh:
+        return GeneratorConfig.from_json((fh.metadata() or {})["config"])
+
+
 def load_training_state(
     out: str | os.PathLike, model: Denoiser, ema: EMA, optimizer: torch.optim.Optimizer
 ) -> int:
     """Restore what :func:`save_training_state` wrote; returns the step to continue from."""
-    from safetensors import safe_open
     from safetensors.torch import load_file
 
     weights_path, optim_path = state_paths(out)
-    with safe_open(str(weights_path), framework="pt") as fh:
-        saved = GeneratorConfig.from_json((fh.metadata() or {})["config"])
-    if saved != model.config:
+    if saved_config(out) != model.config:
         raise ValueError(
             f"{weights_path.name} was trained with another config; use the same --size / "
             "--conditioner / --encoder, or a new --out"

@@ -10,6 +10,7 @@ from safetensors.torch import load_file
 
 from generator import train as tr
 from generator.model.conditioning import MusicCondition
+from generator.model.config import GENERATOR_SIZES
 from generator.sampling.checkpoint import checkpoint_paths
 from generator.sampling.pipeline import DanceGenerator
 from motionbeat.core import contract
@@ -77,6 +78,13 @@ def test_resume_continues_exactly(trained, toy_corpus, tmp_path):
     with pytest.raises(ValueError, match="another config"):
         tr.train(toy_corpus, part, size="compact", conditioner="librosa", steps=5, options=FAST,
                  resume=True)
+    # with none named, the run's own (tiny, librosa) are taken, not the defaults
+    assert tr.saved_config(part).d_model == GENERATOR_SIZES["tiny"].d_model
+    again = tr.train(toy_corpus, part, steps=5, seed=0, resume=True,
+                     options=replace(FAST, schedule_steps=5))
+    assert again.steps == 5
+    assert json.loads(tr.history_path(part).read_text())["size"] == "tiny"
+    assert tr.saved_config(tmp_path / "never-trained") is None
 
 
 def test_init_starts_from_a_checkpoint(trained, toy_corpus, tmp_path):
