@@ -273,6 +273,7 @@ def size_of(config: GeneratorConfig) -> str | None:
     skip = set(SAMPLING_FIELDS) | set(OBJECTIVE_FIELDS) | set(CONDITIONER_FIELDS)
     mine = {k: v for k, v in config.to_dict().items() if k not in skip}
     for name, registered in GENERATOR_SIZES.items():
-        if all(registered.to_dict()[k] == v for k, v in mine.items()):
+        theirs = registered.to_dict()
+        if all(theirs[k] == v for k, v in mine.items()):
             return name
     return None

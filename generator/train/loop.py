@@ -272,8 +272,8 @@ def train(
     show = opts.progress and main
 
     if init is not None:
-        start = _checkpoint_config(init)
-        size, conditioner, encoder = _defaults_from(start, init, size, conditioner, encoder)
+        size, conditioner, encoder = _defaults_from(_checkpoint_config(init), init, size,
+                                                    conditioner, encoder)
     elif resume:
         size, conditioner, encoder = _defaults_from(saved_config(out), out, size, conditioner,
                                                     encoder)
