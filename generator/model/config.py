@@ -34,7 +34,7 @@ that starts from a checkpoint (``generator.train.train(init=...)``) keeps the ch
 
 OBJECTIVE_FIELDS: tuple[str, ...] = (
     "loss_recon", "loss_velocity", "loss_fk", "loss_foot", "loss_foot_velocity",
-    "loss_root_turn", "loss_snr_gamma", "loss_noise_power", "contact_threshold",
+    "loss_root_turn", "loss_kinetic", "loss_snr_gamma", "loss_noise_power", "contact_threshold",
 )
 """:class:`GeneratorConfig` fields that shape only the training loss, not the model: a run that
 starts from a checkpoint may change them (fine-tuning with another objective); it keeps its own."""
@@ -89,6 +89,9 @@ class GeneratorConfig:
             matched to the data's); 0, EDGE's objective, by default and in checkpoints trained
             before they existed. The registered sizes set :data:`FOOT_VELOCITY_WEIGHT` and
             :data:`ROOT_TURN_WEIGHT`.
+        loss_kinetic: weight of the kinetic-envelope term (the body's mean joint speed per
+            frame matched to the data's, :func:`generator.model.losses.kinetic_envelope_loss`);
+            0 (off) by default and in the registered sizes.
         loss_snr_gamma, loss_noise_power: weighting of each window's loss by its timestep
             (:func:`generator.model.diffusion.timestep_weights`): Min-SNR-gamma (Hang et al.,
             ICCV 2023), min(SNR_t, gamma), weighs the noisy steps less; (1 - abar_t)^p weighs
@@ -133,6 +136,7 @@ class GeneratorConfig:
     loss_foot: float = 10.942
     loss_foot_velocity: float = 0.0
     loss_root_turn: float = 0.0
+    loss_kinetic: float = 0.0
     loss_snr_gamma: float = 0.0
     loss_noise_power: float = 0.0
     contact_threshold: float = 0.95
@@ -160,7 +164,7 @@ class GeneratorConfig:
             )
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
-        for name in ("loss_snr_gamma", "loss_noise_power"):  # the timestep weighting
+        for name in ("loss_snr_gamma", "loss_noise_power", "loss_kinetic"):
             value = getattr(self, name)
             if not (value >= 0.0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be a finite number >= 0 (0: off), got {value}")
@@ -194,6 +198,7 @@ class GeneratorConfig:
             "foot": self.loss_foot,
             "foot_velocity": self.loss_foot_velocity,
             "root_turn": self.loss_root_turn,
+            "kinetic": self.loss_kinetic,
         }
 
     # ------------------------------------------------------------------------- JSON

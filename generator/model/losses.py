@@ -25,6 +25,16 @@ turns of 121 degrees in one frame with EDGE's four terms alone, docs/generator.m
   θ the term is 4 (1 - cos θ) / 9 per element, so a 120-degree snap costs ~10^4 times a
   1-degree error.
 
+And one for the rhythm of the motion, what the music-alignment measures read:
+
+* kinetic envelope L_kin   = mean (ê_t - e_t)^2, e_t = (1/24) sum_j ||FK(x)_{t+1,j} - FK(x)_{t,j}||
+  (metres per frame): the body's mean joint speed, whose local minima (after smoothing) are the
+  motion beats of Bailando (Siyao et al., CVPR 2022, ``utils/metrics_new.py``;
+  ``motionbeat.metrics.beats.bailando_envelope``) that BAS and R place against the music's beats.
+  The per-joint terms above weigh where every joint is; this one weighs only when the body as a
+  whole speeds up and settles, so a dance whose accents drift off the data's is charged for it
+  even where its poses are close.
+
 The total is 0.636 L_simple + 2.964 L_vel + 0.646 L_FK + 10.942 L_foot (EDGE's weights; here
 they are :class:`generator.model.config.GeneratorConfig` fields) + w_fvel L_fvel + w_turn L_turn
 (0 in EDGE's objective, the default; the registered sizes set them). EDGE computes FK on normalised
@@ -159,6 +169,26 @@ def foot_velocity_loss(
     return _masked_mean((pred_v - target_v).square(), _pair_mask(mask), sample_weight)
 
 
+def kinetic_envelope(joints: torch.Tensor) -> torch.Tensor:
+    """(B, T, J, 3) joint positions -> (B, T-1) mean joint displacement per frame, metres.
+
+    The unsmoothed :func:`motionbeat.metrics.beats.bailando_envelope` (which smooths it before
+    finding the motion beats), differentiable.
+    """
+    return (joints[:, 1:] - joints[:, :-1]).norm(dim=-1).mean(dim=-1)  # (B, T-1)
+
+
+def kinetic_envelope_loss(
+    pred_joints: torch.Tensor, target_joints: torch.Tensor, mask: torch.Tensor | None = None,
+    sample_weight: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """L_kin = mean (ê_t - e_t)^2 over (B, T-1) kinetic envelopes (:func:`kinetic_envelope`)."""
+    if pred_joints.shape[1] < 2:
+        return pred_joints.new_zeros(())
+    diff = kinetic_envelope(pred_joints) - kinetic_envelope(target_joints)  # (B, T-1)
+    return _masked_mean(diff.square(), _pair_mask(mask), sample_weight)
+
+
 def root_turns(root_mats: torch.Tensor) -> torch.Tensor:
     """(B, T, 3, 3) root world rotations -> (B, T-1, 3, 3) per-frame turns R_{t+1} R_t^T."""
     return root_mats[:, 1:] @ root_mats[:, :-1].transpose(-1, -2)  # (B, T-1, 3, 3)
@@ -196,7 +226,8 @@ def diffusion_losses(
     Args:
         pred_norm, target_norm: (B, T, D) prediction and data in the denoiser's normalised space.
         pred_frames, target_frames: (B, T, D) the same in physical units (denormalised).
-        weights: {"recon", "velocity", "fk", "foot", "foot_velocity", "root_turn"} -> weight
+        weights: {"recon", "velocity", "fk", "foot", "foot_velocity", "root_turn", "kinetic"}
+            -> weight
             (``GeneratorConfig.loss_weights``); a term whose weight is missing or 0 is skipped.
         contact_threshold: tau of :func:`foot_skate_loss`.
         mask: (B, T) bool real frames, or None.
@@ -226,5 +257,7 @@ def diffusion_losses(
         root = contract.JOINT_INDEX["Pelvis"]
         terms["root_turn"] = root_turn_loss(pred_mats[:, :, root], target_mats[:, :, root], mask,
                                             sample_weight)
+    if weights.get("kinetic", 0.0):
+        terms["kinetic"] = kinetic_envelope_loss(pred_joints, target_joints, mask, sample_weight)
     total = sum(weights[name] * value for name, value in terms.items())
     return total, terms

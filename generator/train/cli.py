@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--noise-power", type=float, default=None,
                    help="weight each timestep's loss by (1 - abar_t)^P "
                         "(GeneratorConfig.loss_noise_power; default 0: off)")
+    p.add_argument("--kinetic-weight", type=float, default=None,
+                   help="weight of the kinetic-envelope loss (GeneratorConfig.loss_kinetic; "
+                        "default 0: off)")
     p.add_argument("--save-every", type=int, default=TrainOptions.save_every)
     p.add_argument("--mixed-precision", default="no", choices=("no", "fp16", "bf16"))
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -67,11 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.steps < 1 or a.batch_size < 1:
         p.error("--steps and --batch-size must be positive")
-    for flag, value in (("--snr-gamma", a.snr_gamma), ("--noise-power", a.noise_power)):
+    for flag, value in (("--snr-gamma", a.snr_gamma), ("--noise-power", a.noise_power),
+                        ("--kinetic-weight", a.kinetic_weight)):
         if value is not None and not value >= 0:
             p.error(f"{flag} must be >= 0")
     overrides = {k: v for k, v in (("loss_snr_gamma", a.snr_gamma),
-                                   ("loss_noise_power", a.noise_power)) if v is not None}
+                                   ("loss_noise_power", a.noise_power),
+                                   ("loss_kinetic", a.kinetic_weight)) if v is not None}
     if a.init is not None and a.resume:
         p.error("--init starts a new run; --resume continues one: give one of them")
     dataset = dataset_from_args(a, p)

@@ -1,5 +1,6 @@
 """Domain losses: zero at the target, the foot-skate term on planted and sliding feet."""
 
+import numpy as np
 import torch
 
 from generator.model.config import config_for
@@ -10,11 +11,14 @@ from generator.model.losses import (
     foot_skate_loss,
     foot_velocity_loss,
     frames_to_joints,
+    kinetic_envelope,
+    kinetic_envelope_loss,
     reconstruction_loss,
     root_turn_loss,
     velocity_loss,
 )
 from motionbeat.core import contract, kinematics
+from motionbeat.metrics.beats import bailando_envelope
 
 T = 20
 
@@ -108,6 +112,50 @@ def test_edge_weights_skip_the_new_terms():
     weights = {**config_for("tiny").loss_weights, "foot_velocity": 0.0, "root_turn": 0.0}
     _, terms = diffusion_losses(frames, frames, frames, frames, weights)
     assert set(terms) == {"recon", "velocity", "fk", "foot"}
+
+
+def test_kinetic_weight_adds_its_term_only_when_set():
+    frames = _motion()
+    weights = config_for("tiny").loss_weights
+    assert weights["kinetic"] == 0.0
+    _, terms = diffusion_losses(frames, frames, frames, frames, weights)
+    assert "kinetic" not in terms
+    moved = frames.clone()
+    moved[..., contract.ROOT_POS.start] += torch.linspace(0.0, 0.19, T)  # 1 cm per frame more
+    total, terms = diffusion_losses(moved, frames, moved, frames, {**weights, "kinetic": 100.0})
+    assert terms["kinetic"].item() > 0
+    _, plain = diffusion_losses(moved, frames, moved, frames, weights)
+    torch.testing.assert_close(total, sum(weights[k] * v for k, v in plain.items())
+                               + 100.0 * terms["kinetic"])
+
+
+def test_kinetic_envelope_is_bailandos_unsmoothed_envelope():
+    joints = frames_to_joints(_motion(batch=2))  # (2, T, 24, 3)
+    env = kinetic_envelope(joints)  # (2, T-1)
+    for b in range(2):
+        np.testing.assert_allclose(env[b].numpy(),
+                                   bailando_envelope(joints[b].numpy(), contract.FPS, 0.0),
+                                   rtol=1e-5, atol=1e-7)
+
+
+def test_kinetic_envelope_loss_by_hand():
+    still = frames_to_joints(_still_frames())  # (1, T, 24, 3)
+    assert kinetic_envelope_loss(still, still).item() == 0.0
+    # the whole body gliding 3 cm per frame against standing: every joint's speed is 0.03
+    glide = still + torch.tensor([0.03, 0.0, 0.0]) * torch.arange(T)[None, :, None, None]
+    torch.testing.assert_close(kinetic_envelope(glide), torch.full((1, T - 1), 0.03))
+    assert abs(kinetic_envelope_loss(glide, still).item() - 0.03**2) < 1e-9
+    # the envelope sees speed, not direction: the same glide backwards costs nothing against it
+    back = still - torch.tensor([0.03, 0.0, 0.0]) * torch.arange(T)[None, :, None, None]
+    assert kinetic_envelope_loss(back, glide).item() < 1e-12
+    # ... and when the body moves, not only how fast on average: the speed moved by half a cycle
+    pulse = torch.cumsum(0.02 * (1 + torch.cos(torch.arange(T) * torch.pi / 2)), 0)  # (T,)
+    late = torch.cumsum(0.02 * (1 - torch.cos(torch.arange(T) * torch.pi / 2)), 0)  # (T,)
+    on = still + pulse[None, :, None, None] * torch.tensor([1.0, 0.0, 0.0])
+    off = still + late[None, :, None, None] * torch.tensor([1.0, 0.0, 0.0])
+    assert kinetic_envelope_loss(off, on).item() > 1e-4
+    # a single frame has no envelope
+    assert kinetic_envelope_loss(still[:, :1], still[:, :1]).item() == 0.0
 
 
 def _turning(degrees_per_frame, frames=T):

@@ -167,16 +167,19 @@ def test_cli_refuses_init_with_resume(toy_corpus, tmp_path, capsys):
 
 
 def test_cli_timestep_weighting(toy_corpus, tmp_path, capsys):
-    for flag in ("--snr-gamma", "--noise-power"):
+    for flag in ("--snr-gamma", "--noise-power", "--kinetic-weight"):
         with pytest.raises(SystemExit) as exit_info:
             tr.main(["--corpus", str(toy_corpus), "--out", str(tmp_path / "g"), flag, "-1"])
         assert exit_info.value.code == 2 and flag in capsys.readouterr().err
     out = tmp_path / "weighted"
     assert tr.main(["--corpus", str(toy_corpus), "--out", str(out), "--size", "tiny",
                     "--conditioner", "librosa", "--steps", "1", "--batch-size", "2",
-                    "--noise-power", "0.5", "--quiet"]) == 0
+                    "--noise-power", "0.5", "--kinetic-weight", "30", "--quiet"]) == 0
     config = DanceGenerator.load(out, device="cpu").config
     assert config.loss_noise_power == 0.5 and config.loss_snr_gamma == 0.0
+    assert config.loss_kinetic == 30.0
+    history = json.loads(out.with_suffix(".train.json").read_text())["history"]
+    assert "train_kinetic" in history[-1]
 
 
 def test_lr_schedule_warms_up_then_decays():
