@@ -37,7 +37,8 @@ And one for the rhythm of the motion, what the music-alignment measures read:
 
 The total is 0.636 L_simple + 2.964 L_vel + 0.646 L_FK + 10.942 L_foot (EDGE's weights; here
 they are :class:`generator.model.config.GeneratorConfig` fields) + w_fvel L_fvel + w_turn L_turn
-(0 in EDGE's objective, the default; the registered sizes set them). EDGE computes FK on normalised
+(0 in EDGE's objective, the default; the registered sizes set them) + w_kin L_kin (0 unless a run
+sets it, ``loss_kinetic``; docs/generator.md measures it). EDGE computes FK on normalised
 frames; here FK and the foot term use physical frames (metres, metres per frame), which is what
 they mean, so the weights are a starting point rather than a calibrated optimum.
 """

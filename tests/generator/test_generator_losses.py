@@ -100,9 +100,10 @@ def test_masked_frames_do_not_count():
 
 def test_losses_survive_degenerate_rotations():
     zeros = torch.zeros(1, T, contract.FRAME_DIM, requires_grad=True)
-    total, _ = diffusion_losses(
-        zeros, zeros.detach(), zeros, _motion(batch=1), config_for("tiny").loss_weights
-    )
+    # every frame the same: no displacement, where the kinetic envelope's norm has no gradient
+    weights = {**config_for("tiny").loss_weights, "kinetic": 300.0}
+    total, terms = diffusion_losses(zeros, zeros.detach(), zeros, _motion(batch=1), weights)
+    assert "kinetic" in terms
     total.backward()
     assert torch.isfinite(total) and torch.isfinite(zeros.grad).all()
 
