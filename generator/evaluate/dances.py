@@ -7,8 +7,9 @@ count everywhere; the k-th dance of a song uses seed ``seed + k``.
 * *ground truth*: the corpus dances of the held-out songs, cut to the span.
 * *generator (MotionBeat)* / *generator (librosa features)*: each ``--generators`` checkpoint
   (label from the conditioner its config names), through
-  :meth:`generator.sampling.pipeline.DanceGenerator.generate_many` on the song audio with
-  ``duration = S`` (the whole song is conditioned, the first S seconds sampled).
+  :meth:`generator.sampling.pipeline.DanceGenerator.generate_many_variants` on the song audio with
+  ``duration = S`` (the whole song is conditioned, the first S seconds sampled); a raw row
+  (clean-up off) is the same samples as its generator's row, from the same sampling run.
 * *rule-based choreographer*: :func:`motionbeat.choreography.choreographer.choreograph` on the song
   audio with the scoring rhythm (below) and seed ``seed + k``, the whole song, cut to the span.
   The synthetic corpus' dances are made by this choreographer (with the songs' exact beats), so
@@ -141,21 +142,24 @@ def generator_dances(
     sampler: str | None = None,
     batch_songs: int = DEFAULT_BATCH_SONGS,
     log: Log | None = None,
-    foot_lock: bool = True,
-) -> list[list[Motion]]:
+    foot_locks: Sequence[bool] = (True,),
+) -> list[list[list[Motion]]]:
     """Dances of a :class:`~generator.sampling.pipeline.DanceGenerator`: the k-th dance of every song in
-    one :meth:`generate_many` call (``batch_songs`` songs at a time) with seed ``seed + k``."""
-    out: list[list[Motion]] = [[] for _ in songs]
+    one :meth:`generate_many_variants` call (``batch_songs`` songs at a time) with seed ``seed + k``,
+    finished once per ``foot_locks`` setting: one row of dances (a list per song) per setting,
+    all from the same samples."""
+    out: list[list[list[Motion]]] = [[[] for _ in songs] for _ in foot_locks]
     for k in range(max(counts, default=0)):
         todo = [i for i, c in enumerate(counts) if c > k]
         for a in range(0, len(todo), batch_songs):
             batch = todo[a:a + batch_songs]
-            motions = generator.generate_many(
-                [songs[i].audio_path for i in batch], seed=seed + k, steps=steps, guidance=guidance,
-                sampler=sampler, start=0.0, duration=seconds, foot_lock=foot_lock,
+            variants = generator.generate_many_variants(
+                [songs[i].audio_path for i in batch], foot_locks=foot_locks, seed=seed + k,
+                steps=steps, guidance=guidance, sampler=sampler, start=0.0, duration=seconds,
             )
-            for i, m in zip(batch, motions, strict=True):
-                out[i].append(cut_motion(m, songs[i].num_frames))
+            for row, motions in zip(out, variants, strict=True):
+                for i, m in zip(batch, motions, strict=True):
+                    row[i].append(cut_motion(m, songs[i].num_frames))
             if log:
                 log(f"  seed {seed + k}: {min(a + batch_songs, len(todo))}/{len(todo)} songs")
     return out

@@ -81,8 +81,9 @@ def evaluate(
     """Run the whole evaluation (:mod:`generator.evaluate`); returns the report (see
     :func:`generator.evaluate.table.write_report`). ``row_kinds``: the kinds of rows to make
     (:data:`ROW_KINDS`); without ``generator`` the checkpoints are not loaded. ``raw_rows``: each
-    generator also gets a row of its raw output (clean-up off, the same seeds, so the same
-    samples before the clean-up) right after its row with ``foot_lock``'s setting."""
+    generator also gets a row of its raw output (clean-up off) right after its row with
+    ``foot_lock``'s setting: the same samples, from the same sampling run, so both rows carry
+    that run's wall time."""
     from generator.sampling.pipeline import DanceGenerator
 
     say = log or (lambda msg: None)
@@ -106,16 +107,16 @@ def evaluate(
     for stem, gen in loaded:
         base = generator_label(gen.config.conditioner, stem, labels, gen.untrained)
         locks = [foot_lock] + ([False] if raw_rows and foot_lock else [])
-        for lock in locks:
-            label = base + ("" if lock else ", raw (no clean-up)")
-            labels.append(label)
-            say(f"{label}: {stem}")
-            t0 = time.perf_counter()
-            dances = generator_dances(gen, songs, counts, seed, seconds, steps=steps,
-                                      guidance=guidance, sampler=sampler,
-                                      batch_songs=batch_songs, log=say,
-                                      foot_lock=lock)
-            rows.append(Row(label, "generator", dances, time.perf_counter() - t0, str(stem),
+        names = [base + ("" if lock else ", raw (no clean-up)") for lock in locks]
+        labels.extend(names)
+        say(f"{' and '.join(names)}: {stem}")
+        t0 = time.perf_counter()
+        variants = generator_dances(gen, songs, counts, seed, seconds, steps=steps,
+                                    guidance=guidance, sampler=sampler,
+                                    batch_songs=batch_songs, log=say, foot_locks=locks)
+        wall = time.perf_counter() - t0  # one sampling run for all of this generator's rows
+        for label, dances in zip(names, variants, strict=True):
+            rows.append(Row(label, "generator", dances, wall, str(stem),
                             sampling_settings(dances)))
     if "choreographer" in row_kinds:
         say(CHOREOGRAPHER)

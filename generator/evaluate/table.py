@@ -139,7 +139,8 @@ def format_markdown(report: dict, command: str = "") -> str:
     aist = report["aistpp_reference"]
     lines += [
         "",
-        f"{NA}: undefined (FID and Div need at least 2 dances). Wall s: time to make the row's dances. "
+        f"{NA}: undefined (FID and Div need at least 2 dances). Wall s: time to make the row's dances "
+        "(a raw row and its generator's row share one sampling run and its time). "
         "Starred columns: the same on only the feature channels the reference pool varies on "
         "(a documented deviation, `generator.evaluate.varying_features`; the unstarred columns "
         "follow the field's protocol). Gap columns: own song - other songs [95 % bootstrap interval "

@@ -118,7 +118,6 @@ class _Options:
     guidance: float
     start: float
     duration: float | None
-    foot_lock: bool = True
     sampler: str = ""
 
 
@@ -197,7 +196,7 @@ class DanceGenerator:
 
     # ---------------------------------------------------------------------- options
     def _options(
-        self, seed, steps, guidance, start, duration, foot_lock=True, sampler=None
+        self, seed, steps, guidance, start, duration, sampler=None
     ) -> _Options:
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
             raise ValueError(f"seed must be an integer, got {seed!r}")
@@ -215,7 +214,7 @@ class DanceGenerator:
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
         return _Options(
-            int(seed), int(steps), guidance, start, duration, bool(foot_lock), sampler
+            int(seed), int(steps), guidance, start, duration, sampler
         )
 
     # --------------------------------------------------------------------- generate
@@ -276,12 +275,39 @@ class DanceGenerator:
         """Dances for several songs in one sampling run; options as :meth:`generate`, the same
         for every song (``constraint`` may also be a list, one per song). Each song's dance
         equals what :meth:`generate` gives it alone (same seed), up to float rounding."""
+        return self.generate_many_variants(
+            audios, foot_locks=(foot_lock,), seed=seed, steps=steps, guidance=guidance,
+            start=start, duration=duration, constraint=constraint, progress=progress,
+            sampler=sampler,
+        )[0]
+
+    def generate_many_variants(
+        self,
+        audios: Sequence[AudioInput],
+        *,
+        foot_locks: Sequence[bool] = (True, False),
+        seed: int = 0,
+        steps: int | None = None,
+        guidance: float | None = None,
+        start: float = 0.0,
+        duration: float | None = None,
+        constraint: Constraint | Sequence[Constraint | None] | None = None,
+        progress: Progress | None = None,
+        sampler: str | None = None,
+    ) -> list[list[Motion]]:
+        """:meth:`generate_many` once, its samples finished once per ``foot_locks`` setting:
+        ``[dances with foot_locks[0], dances with foot_locks[1], ...]``. The default gives the
+        cleaned dances and the model's raw output of the same samples from one sampling run
+        (what the evaluation's raw rows need), at the cost of one run instead of two."""
         if isinstance(audios, str | os.PathLike | au.Audio):
             raise TypeError("generate_many takes a list of songs; use generate for one")
+        locks = [bool(lock) for lock in foot_locks]
+        if not locks:
+            raise ValueError("foot_locks must name at least one setting")
         audios = list(audios)
         if not audios:
-            return []
-        opts = self._options(seed, steps, guidance, start, duration, foot_lock, sampler)
+            return [[] for _ in locks]
+        opts = self._options(seed, steps, guidance, start, duration, sampler)
         if constraint is None or isinstance(constraint, Constraint):
             constraints = [constraint] * len(audios)
         else:
@@ -306,8 +332,11 @@ class DanceGenerator:
         report("sampling", 0.0)
         frames = self._sample(rows, constraints, opts, report)
         return [
-            self._motion(f, r, audio, opts, lock=opts.foot_lock and c is None)
-            for f, r, audio, c in zip(frames, rows, audios, constraints, strict=True)
+            [
+                self._motion(f, r, audio, opts, lock=lock and c is None)
+                for f, r, audio, c in zip(frames, rows, audios, constraints, strict=True)
+            ]
+            for lock in locks
         ]
 
     @torch.no_grad()

@@ -106,6 +106,7 @@ def test_raw_rows_are_the_same_samples_before_the_clean_up(run):
         # the clean-up moves the root and the legs, so the feet's contact score changes
         assert [d["pfc"] for d in cleaned["dances"]] != [d["pfc"] for d in raw["dances"]]
         assert 0.0 <= raw["max_turn"] <= 180.0
+        assert raw["wall_s"] == cleaned["wall_s"] > 0.0  # one sampling run made both rows
 
 
 def test_each_generator_row_names_its_sampling_settings(run, generators):

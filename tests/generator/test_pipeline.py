@@ -134,6 +134,24 @@ def test_generate_many_batches_and_matches_single_runs(gen, click_tracks):
         gen.generate_many(click_tracks["short"])
 
 
+def test_variants_finish_one_sampling_run_once_per_setting(gen, click_tracks, monkeypatch):
+    song = click_tracks["short"]
+    runs = []
+    sample = gen._sample
+    monkeypatch.setattr(gen, "_sample", lambda *args: runs.append(1) or sample(*args))
+    cleaned, raw = gen.generate_many_variants([song], foot_locks=(True, False), seed=3, **FAST)
+    assert len(runs) == 1
+    assert cleaned[0].meta["generator"]["foot_lock"] and not raw[0].meta["generator"]["foot_lock"]
+    # each equals its own generate() call, and the clean-up moved the root
+    np.testing.assert_allclose(raw[0].poses, gen.generate(song, seed=3, foot_lock=False, **FAST).poses,
+                               atol=1e-5)
+    np.testing.assert_allclose(cleaned[0].trans, gen.generate(song, seed=3, **FAST).trans, atol=1e-5)
+    assert not np.allclose(cleaned[0].trans, raw[0].trans)
+    assert gen.generate_many_variants([], foot_locks=(True, False)) == [[], []]
+    with pytest.raises(ValueError, match="at least one"):
+        gen.generate_many_variants([song], foot_locks=())
+
+
 def test_ten_minute_song(gen, tmp_path, make_click_track):
     song = make_click_track(tmp_path / "ten.wav", 600.0)
     motion = gen.generate(song, **FAST)
