@@ -105,6 +105,14 @@ def segment_frames(
     return first, min(song_frames, first + count)
 
 
+def _cleaned(motion: Motion, frames: np.ndarray) -> Motion:
+    """``motion`` with its feet held (:func:`generator.cleanup.footlock.clean_feet` on the model's
+    contact channels of ``frames``), ``foot_lock`` True in its meta."""
+    poses, trans = clean_feet(motion.poses, motion.trans, frames[:, contract.CONTACTS])
+    meta = {**motion.meta, "generator": {**motion.meta["generator"], "foot_lock": True}}
+    return dataclasses.replace(motion, poses=poses, trans=trans, meta=meta)
+
+
 def _audio_label(audio: AudioInput) -> str:
     if isinstance(audio, au.Audio):
         return str(audio.path) if audio.path is not None else audio.name
@@ -300,7 +308,7 @@ class DanceGenerator:
         cleaned dances and the model's raw output of the same samples from one sampling run
         (what the evaluation's raw rows need), at the cost of one run instead of two."""
         if isinstance(audios, str | os.PathLike | au.Audio):
-            raise TypeError("generate_many takes a list of songs; use generate for one")
+            raise TypeError("give a list of songs; use generate for one")
         locks = [bool(lock) for lock in foot_locks]
         if not locks:
             raise ValueError("foot_locks must name at least one setting")
@@ -331,13 +339,12 @@ class DanceGenerator:
 
         report("sampling", 0.0)
         frames = self._sample(rows, constraints, opts, report)
-        return [
-            [
-                self._motion(f, r, audio, opts, lock=lock and c is None)
-                for f, r, audio, c in zip(frames, rows, audios, constraints, strict=True)
-            ]
-            for lock in locks
+        raw = [self._motion(f, r, audio, opts) for f, r, audio in zip(frames, rows, audios, strict=True)]
+        cleaned = [
+            _cleaned(m, f) if c is None and any(locks) else m
+            for m, f, c in zip(raw, frames, constraints, strict=True)
         ]
+        return [cleaned if lock else raw for lock in locks]
 
     @torch.no_grad()
     def _sample(
@@ -373,9 +380,8 @@ class DanceGenerator:
         )
         return [f.float().cpu().numpy() for f in out]
 
-    def _motion(
-        self, frames: np.ndarray, rows: MusicCondition, audio, opts: _Options, lock: bool = False
-    ) -> Motion:
+    def _motion(self, frames: np.ndarray, rows: MusicCondition, audio, opts: _Options) -> Motion:
+        """The model's (T, D) frames as a Motion, no clean-up (``foot_lock`` False in its meta)."""
         first_s = rows.start_frame / contract.FPS
         end_s = first_s + rows.num_frames / contract.FPS
         beats = rows.beat_times[(rows.beat_times >= first_s) & (rows.beat_times < end_s)]
@@ -389,7 +395,7 @@ class DanceGenerator:
                 "steps": opts.steps,
                 "guidance": opts.guidance,
                 "sampler": opts.sampler,
-                "foot_lock": lock,
+                "foot_lock": False,
             },
             "song_duration": rows.duration,
             "tempo_bpm": rows.tempo_bpm,
@@ -404,9 +410,6 @@ class DanceGenerator:
             model_hash=self.model_hash,
             meta=meta,
         )
-        if lock:
-            poses, trans = clean_feet(motion.poses, motion.trans, frames[:, contract.CONTACTS])
-            motion = dataclasses.replace(motion, poses=poses, trans=trans)
         return motion
 
 
