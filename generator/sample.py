@@ -1,7 +1,8 @@
 """Dance to songs from the command line: motion files and a video for every song.
 
     python -m generator.sample SONG_OR_DIR... [--out DIR] [--checkpoint STEM] [--seed N]
-        [--steps N] [--guidance W] [--sampler KIND] [--start S] [--duration S] [--device cpu|cuda]
+        [--steps N] [--guidance W] [--beat-guidance S] [--sampler KIND] [--start S] [--duration S]
+        [--device cpu|cuda]
         [--no-video] [--body mannequin|smpl|skeleton] [--size 512]
         [--formats npz,pkl,bvh,glb] [--rig smpl|mixamo]
         [--inbetween-from MOTION [--keyframe-every S]]
@@ -38,7 +39,7 @@ from pathlib import Path
 from generator.model.config import SAMPLERS, STOCHASTIC_SAMPLERS
 from generator.sampling.checkpoint import DEFAULT_CHECKPOINT, GeneratorCheckpointError
 from generator.sampling.constraints import KEYFRAME_EVERY_S, keep_joints_constraint, keyframe_constraint
-from generator.sampling.editing import JOINT_GROUPS
+from generator.sampling.joint_groups import JOINT_GROUPS
 from generator.sampling.pipeline import DanceGenerator
 from motionbeat import audio as au
 from motionbeat.core.motion import Motion, MotionFileError, load_motion
@@ -131,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help="denoising steps (default: config)")
     p.add_argument("--guidance", type=float, default=None,
                    help="classifier-free guidance weight (default: config)")
+    p.add_argument("--beat-guidance", type=float, default=None,
+                   help="beat guidance strength: nudges each step so the body's pulse keeps the "
+                        "beat (default: config; 0 = off)")
     p.add_argument("--sampler", choices=SAMPLERS, default=None,
                    help=f"sampling scheduler (default: config); {' and '.join(STOCHASTIC_SAMPLERS)} "
                         "add fresh noise at each step")
@@ -259,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         motions = generator.generate_many(
             songs, seed=args.seed, steps=args.steps, guidance=args.guidance, sampler=args.sampler,
             start=args.start, duration=args.duration, constraint=constraint, progress=progress,
-            foot_lock=not args.no_foot_lock,
+            foot_lock=not args.no_foot_lock, beat_guidance=args.beat_guidance,
         )
         progress.close()
         progress.lap(progress.stage or "sampling")

@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference", choices=REFERENCES, default="train", help="FID / Div reference pool")
     p.add_argument("--steps", type=int, default=None, help="denoising steps (default: the checkpoint's)")
     p.add_argument("--guidance", type=float, default=None, help="guidance weight (default: the checkpoint's)")
+    p.add_argument("--beat-guidance", type=float, default=None,
+                   help="beat guidance strength (default: the checkpoint's; 0 = off)")
     p.add_argument("--sampler", choices=SAMPLERS, default=None, help="sampler (default: the checkpoint's)")
     p.add_argument("--no-foot-lock", action="store_true",
                    help="score the generators' raw output (generator.cleanup.footlock off)")
@@ -73,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         report = evaluate(
             corpus, a.generators, split=a.split, max_songs=a.max_songs, seconds=seconds,
             seed=a.seed, samples=a.samples, reference=a.reference, steps=a.steps,
-            guidance=a.guidance, sampler=a.sampler, device=a.device, log=log, foot_lock=not a.no_foot_lock,
+            guidance=a.guidance, beat_guidance=a.beat_guidance, sampler=a.sampler, device=a.device,
+            log=log, foot_lock=not a.no_foot_lock,
             row_kinds=a.rows, raw_rows=a.raw_rows,
         )
     except (ValueError, GeneratorCheckpointError, FileNotFoundError) as err:  # AudioError too

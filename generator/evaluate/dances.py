@@ -140,6 +140,7 @@ def generator_dances(
     steps: int | None = None,
     guidance: float | None = None,
     sampler: str | None = None,
+    beat_guidance: float | None = None,
     batch_songs: int = DEFAULT_BATCH_SONGS,
     log: Log | None = None,
     foot_locks: Sequence[bool] = (True,),
@@ -155,7 +156,8 @@ def generator_dances(
             batch = todo[a:a + batch_songs]
             variants = generator.generate_many_variants(
                 [songs[i].audio_path for i in batch], foot_locks=foot_locks, seed=seed + k,
-                steps=steps, guidance=guidance, sampler=sampler, start=0.0, duration=seconds,
+                steps=steps, guidance=guidance, sampler=sampler, beat_guidance=beat_guidance,
+                start=0.0, duration=seconds,
             )
             for row, motions in zip(out, variants, strict=True):
                 for i, m in zip(batch, motions, strict=True):

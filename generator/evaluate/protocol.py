@@ -47,12 +47,13 @@ AISTPP_REFERENCE: dict[str, dict[str, float]] = {
 at 30 fps; BAS: Bailando protocol, music-beat direction). Other data, other music: context only."""
 
 
-SAMPLING_KEYS: tuple[str, ...] = ("sampler", "steps", "guidance")
+SAMPLING_KEYS: tuple[str, ...] = ("sampler", "steps", "guidance", "beat_guidance")
 """What a generator row reports of how its dances were sampled (from their motion metadata)."""
 
 
 def sampling_settings(dances: list[list[Motion]]) -> dict | None:
-    """The sampler, steps and guidance written into the first dance's metadata by the pipeline."""
+    """The sampler, steps, guidance and beat guidance written into the first dance's metadata by
+    the pipeline."""
     first = next((m for per_song in dances for m in per_song), None)
     meta = {} if first is None else first.meta.get("generator", {})
     return {k: meta[k] for k in SAMPLING_KEYS} if all(k in meta for k in SAMPLING_KEYS) else None
@@ -72,6 +73,7 @@ def evaluate(
     guidance: float | None = None,
     sampler: str | None = None,
     device: str | None = None,
+    beat_guidance: float | None = None,
     batch_songs: int = DEFAULT_BATCH_SONGS,
     log: Log | None = None,
     foot_lock: bool = True,
@@ -113,6 +115,7 @@ def evaluate(
         t0 = time.perf_counter()
         variants = generator_dances(gen, songs, counts, seed, seconds, steps=steps,
                                     guidance=guidance, sampler=sampler,
+                                    beat_guidance=beat_guidance,
                                     batch_songs=batch_songs, log=say, foot_locks=locks)
         wall = time.perf_counter() - t0  # one sampling run for all of this generator's rows
         for label, dances in zip(names, variants, strict=True):

@@ -74,7 +74,8 @@ def own_other_markdown(report: dict) -> list[str]:
 
 
 def sampling_lines(report: dict) -> list[str]:
-    """One line per generator checkpoint: its sampler, steps and guidance (its raw row shares them)."""
+    """One line per generator checkpoint: its sampler, steps, guidance and beat guidance (its raw
+    row shares them)."""
     lines, seen = [], set()
     for r in report["rows"]:
         s = r.get("sampling")
@@ -82,7 +83,8 @@ def sampling_lines(report: dict) -> list[str]:
             continue
         seen.add(r["checkpoint"])
         lines.append(f"- {r['label']}: `{r['checkpoint']}`, {s['sampler']} sampler, {s['steps']} "
-                     f"steps, guidance {s['guidance']:g}")
+                     f"steps, guidance {s['guidance']:g}"
+                     + (f", beat guidance {s['beat_guidance']:g}" if s.get("beat_guidance") else ""))
     return lines
 
 

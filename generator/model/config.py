@@ -28,7 +28,7 @@ DDPM steps, EDGE's sampler, and the SDE form of DPM-Solver++)."""
 STOCHASTIC_SAMPLERS: tuple[str, ...] = ("ddpm", "sde-dpm++")
 """The :data:`SAMPLERS` that draw fresh noise at every step."""
 
-SAMPLING_FIELDS: tuple[str, ...] = ("sampler", "sample_steps", "guidance_weight")
+SAMPLING_FIELDS: tuple[str, ...] = ("sampler", "sample_steps", "guidance_weight", "beat_guidance")
 """:class:`GeneratorConfig` fields that are sampling defaults, chosen after training: a run
 that starts from a checkpoint (``generator.train.train(init=...)``) keeps the checkpoint's."""
 
@@ -105,6 +105,10 @@ class GeneratorConfig:
             are a new model's defaults (25 steps and w = 2.5 suited the first corpus' 20000-step
             model); a shipped checkpoint's JSON carries the settings chosen for it on the
             corpus' validation songs (docs/generator.md, "Sampling defaults").
+        beat_guidance: strength of the beat guidance at sampling time
+            (:mod:`generator.sampling.beat_guidance`): each step's clean prediction is moved
+            this far (root-mean-square, normalised units) up the gradient of its pulse's beat
+            locking; 0 (off) by default and in checkpoints saved before it existed.
         overlap_frames: frames shared by consecutive windows in long-form sampling
             (EDGE: half a window); at most half a window.
         conditioner: the music features the model was trained on (:data:`CONDITIONERS`):
@@ -144,6 +148,7 @@ class GeneratorConfig:
     sampler: str = "dpm++"
     sample_steps: int = 25
     guidance_weight: float = 2.5
+    beat_guidance: float = 0.0
     overlap_frames: int = contract.WINDOW_FRAMES // 2
     conditioner: str = "motionbeat"
     encoder_checkpoint: str = ""
@@ -164,7 +169,7 @@ class GeneratorConfig:
             )
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
-        for name in ("loss_snr_gamma", "loss_noise_power", "loss_kinetic"):
+        for name in ("loss_snr_gamma", "loss_noise_power", "loss_kinetic", "beat_guidance"):
             value = getattr(self, name)
             if not (value >= 0.0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be a finite number >= 0 (0: off), got {value}")

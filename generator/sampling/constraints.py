@@ -32,7 +32,7 @@ def keyframe_constraint(source: Motion, every: float = KEYFRAME_EVERY_S) -> Cons
 
 
 def keep_joints_constraint(source: Motion, joints: str | Sequence[str] = "lower_body") -> Constraint:
-    """Keep ``joints`` of ``source`` (a :data:`generator.sampling.editing.JOINT_GROUPS` name such as
+    """Keep ``joints`` of ``source`` (a :data:`generator.sampling.joint_groups.JOINT_GROUPS` name such as
     ``"lower_body"``, or joint names) for all its frames and generate the rest."""
     return joint_constraint(source.resampled(contract.FPS).to_features(), joints)
 

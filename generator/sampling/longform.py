@@ -41,6 +41,7 @@ from generator.model.diffusion import (
     restore_known,
     run_sampler,
 )
+from generator.sampling.beat_guidance import beat_guided
 from motionbeat.core import contract, kinematics
 
 MAX_WINDOWS_PER_CALL: int = 64
@@ -194,6 +195,7 @@ def sample_long(
     callback: Callable[[int, int], None] | None = None,
     max_windows_per_call: int = MAX_WINDOWS_PER_CALL,
     return_windows: bool = False,
+    beat_guidance: float = 0.0,
 ) -> torch.Tensor | list[torch.Tensor] | LongformResult:
     """Dance for whole songs: (T, C) music features -> (T, D) physical frames, any T >= 1.
 
@@ -213,6 +215,8 @@ def sample_long(
         callback: ``callback(done, total)`` after each denoising step.
         max_windows_per_call: windows per denoiser call (memory bound for very long songs).
         return_windows: return a :class:`LongformResult` with the windows before the join.
+        beat_guidance: strength of :mod:`generator.sampling.beat_guidance` (0 = off; needs
+            ``phase``): each step's clean windows are nudged so the body settles on the beats.
     Returns:
         (T, D) for one song, a list for a list, or a :class:`LongformResult`.
     """
@@ -224,6 +228,8 @@ def sample_long(
     knowns = _as_list(known_frames, single, len(musics))
     if any(m.ndim != 2 or m.shape[0] < 1 for m in musics):
         raise ValueError("music features must be (T, C) with T >= 1")
+    if beat_guidance and all(p is None for p in phases):
+        raise ValueError("beat guidance needs the songs' phase (beat phase per frame)")
     num_steps = num_steps or cfg.sample_steps
     w = cfg.guidance_weight if guidance_weight is None else float(guidance_weight)
     overlap = cfg.overlap_frames if overlap_frames is None else int(overlap_frames)
@@ -269,6 +275,8 @@ def sample_long(
                 for c, cond in zip(chunks, conds, strict=True)
             ]
         )  # (N, W, D)
+        if beat_guidance:
+            x0_win = beat_guided(x0_win, denoiser, phase_win, beat_guidance, mask_win)
         last_windows[:] = [x0_win]
         return fuse_windows(x0_win, layout, weights)  # (L, D)
 

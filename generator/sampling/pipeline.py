@@ -127,6 +127,7 @@ class _Options:
     start: float
     duration: float | None
     sampler: str = ""
+    beat_guidance: float = 0.0
 
 
 # --------------------------------------------------------------------------- generator
@@ -204,7 +205,7 @@ class DanceGenerator:
 
     # ---------------------------------------------------------------------- options
     def _options(
-        self, seed, steps, guidance, start, duration, sampler=None
+        self, seed, steps, guidance, start, duration, sampler=None, beat_guidance=None
     ) -> _Options:
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
             raise ValueError(f"seed must be an integer, got {seed!r}")
@@ -221,9 +222,10 @@ class DanceGenerator:
         sampler = self.config.sampler if sampler is None else sampler
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
-        return _Options(
-            int(seed), int(steps), guidance, start, duration, sampler
-        )
+        if beat_guidance is None:
+            beat_guidance = self.config.beat_guidance
+        beat_guidance = _check_number("beat_guidance", beat_guidance, minimum=0.0)
+        return _Options(int(seed), int(steps), guidance, start, duration, sampler, beat_guidance)
 
     # --------------------------------------------------------------------- generate
     def generate(
@@ -239,6 +241,7 @@ class DanceGenerator:
         progress: Progress | None = None,
         foot_lock: bool = True,
         sampler: str | None = None,
+        beat_guidance: float | None = None,
     ) -> Motion:
         """Dance for one song (a path or a decoded :class:`motionbeat.audio.Audio`).
 
@@ -257,6 +260,8 @@ class DanceGenerator:
                 path and then pinning each foot with leg IK (:mod:`generator.cleanup.footlock`);
                 skipped for a song with a constraint, whose given poses and root win.
             sampler: one of :data:`~generator.model.config.SAMPLERS` (default: the config's).
+            beat_guidance: strength of the beat guidance
+                (:mod:`generator.sampling.beat_guidance`; default: the config's; 0 = off).
         Returns:
             a :class:`Motion` at :data:`contract.FPS` naming the song, the excerpt's start
             offset in it and this generator's model hash.
@@ -264,6 +269,7 @@ class DanceGenerator:
         return self.generate_many(
             [audio], seed=seed, steps=steps, guidance=guidance, start=start, duration=duration,
             constraint=constraint, progress=progress, foot_lock=foot_lock, sampler=sampler,
+            beat_guidance=beat_guidance,
         )[0]
 
     def generate_many(
@@ -279,6 +285,7 @@ class DanceGenerator:
         progress: Progress | None = None,
         foot_lock: bool = True,
         sampler: str | None = None,
+        beat_guidance: float | None = None,
     ) -> list[Motion]:
         """Dances for several songs in one sampling run; options as :meth:`generate`, the same
         for every song (``constraint`` may also be a list, one per song). Each song's dance
@@ -286,7 +293,7 @@ class DanceGenerator:
         return self.generate_many_variants(
             audios, foot_locks=(foot_lock,), seed=seed, steps=steps, guidance=guidance,
             start=start, duration=duration, constraint=constraint, progress=progress,
-            sampler=sampler,
+            sampler=sampler, beat_guidance=beat_guidance,
         )[0]
 
     def generate_many_variants(
@@ -302,6 +309,7 @@ class DanceGenerator:
         constraint: Constraint | Sequence[Constraint | None] | None = None,
         progress: Progress | None = None,
         sampler: str | None = None,
+        beat_guidance: float | None = None,
     ) -> list[list[Motion]]:
         """:meth:`generate_many` once, its samples finished once per ``foot_locks`` setting:
         ``[dances with foot_locks[0], dances with foot_locks[1], ...]``. The default gives the
@@ -315,7 +323,7 @@ class DanceGenerator:
         audios = list(audios)
         if not audios:
             return [[] for _ in locks]
-        opts = self._options(seed, steps, guidance, start, duration, sampler)
+        opts = self._options(seed, steps, guidance, start, duration, sampler, beat_guidance)
         if constraint is None or isinstance(constraint, Constraint):
             constraints = [constraint] * len(audios)
         else:
@@ -376,6 +384,7 @@ class DanceGenerator:
             known_mask=masks if any_constraint else None,
             known_frames=knowns if any_constraint else None,
             song_generators=gens,
+            beat_guidance=opts.beat_guidance,
             callback=lambda done, total: report("sampling", done / total),
         )
         return [f.float().cpu().numpy() for f in out]
@@ -395,6 +404,7 @@ class DanceGenerator:
                 "steps": opts.steps,
                 "guidance": opts.guidance,
                 "sampler": opts.sampler,
+                "beat_guidance": opts.beat_guidance,
                 "foot_lock": False,
             },
             "song_duration": rows.duration,

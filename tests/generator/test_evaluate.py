@@ -49,7 +49,8 @@ def run(corpus, generators, tmp_path_factory):
     """The CLI, once: (markdown path, report dict)."""
     out = tmp_path_factory.mktemp("out") / "generator_eval.md"
     argv = ["--corpus", str(corpus), "--generators", *map(str, generators), "--seconds", str(SECONDS),
-            "--threads", "1", "--out", str(out), "--quiet", "--raw-rows", "--sampler", "sde-dpm++"]
+            "--threads", "1", "--out", str(out), "--quiet", "--raw-rows", "--sampler", "sde-dpm++",
+            "--beat-guidance", "0.1"]
     before = torch.get_num_threads()
     try:
         assert ev.main(argv) == 0  # sets torch to 1 thread
@@ -118,9 +119,11 @@ def test_each_generator_row_names_its_sampling_settings(run, generators):
             continue
         config = json.loads(Path(f"{row['checkpoint']}.json").read_text())
         assert row["sampling"] == {"sampler": "sde-dpm++", "steps": config["sample_steps"],
-                                   "guidance": config["guidance_weight"]}
+                                   "guidance": config["guidance_weight"], "beat_guidance": 0.1}
+        assert config["beat_guidance"] == 0.0  # the command line's strength, not the checkpoint's
     for stem in generators:  # one line per checkpoint, its raw row shares it
         assert text.count(f"`{stem}`, sde-dpm++ sampler, ") == 1
+        assert f"`{stem}`, sde-dpm++ sampler, " in text and "beat guidance 0.1" in text
 
 
 def test_random_clips_never_use_the_same_song(run, corpus, held_out):
