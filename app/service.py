@@ -206,8 +206,10 @@ class DanceService:
         return cls(DanceGenerator.load(checkpoint, device=device), **kwargs)
 
     def default(self, name: str) -> Any:
-        """The generator config's default for "steps" or "guidance", or None if it has none."""
-        field_name = {"steps": "sample_steps", "guidance": "guidance_weight"}[name]
+        """The generator config's default for "steps", "guidance" or "beat_guidance", or None if
+        it has none."""
+        field_name = {"steps": "sample_steps", "guidance": "guidance_weight",
+                      "beat_guidance": "beat_guidance"}[name]
         return getattr(getattr(self.generator, "config", None), field_name, None)
 
     def warm_up(self) -> float:
@@ -334,13 +336,15 @@ class DanceService:
                 duration=span.duration,
                 progress=sampled,
                 foot_lock=settings.foot_lock,
+                beat_guidance=settings.beat_guidance,
             )
         motion = replace(
             motion,
             source_song=song.name,  # never the server's temporary path
             meta={**motion.meta, "app": {"seed": settings.seed, "steps": settings.steps,
                                          "guidance": settings.guidance, "body": settings.body,
-                                         "foot_lock": settings.foot_lock}},
+                                         "foot_lock": settings.foot_lock,
+                                         "beat_guidance": settings.beat_guidance}},
         )
 
         stem = f"{safe_stem(song.name)}_dance_seed{settings.seed}"

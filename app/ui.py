@@ -33,6 +33,7 @@ import soundfile  # noqa: E402
 
 from app.request import (  # noqa: E402
     BYTES_PER_MB,
+    MAX_BEAT_GUIDANCE,
     MAX_GUIDANCE,
     MAX_SEED,
     MAX_STEPS,
@@ -67,8 +68,10 @@ CACHE_SWEEP_S = 600
 """How often gradio's upload / output cache is swept for files older than the keep time."""
 PLOT_LABEL = "Music beats and motion beats"
 GUIDANCE_STEP = 0.1
-FALLBACK_DEFAULTS: dict[str, float] = {"guidance": 2.0, "steps": 10}
-"""Guidance and steps shown when the generator names no defaults (EDGE's guidance; 10 DDIM steps)."""
+BEAT_GUIDANCE_STEP = 0.005
+FALLBACK_DEFAULTS: dict[str, float] = {"guidance": 2.0, "steps": 10, "beat_guidance": 0.0}
+"""Settings shown when the generator names no defaults (EDGE's guidance; 10 DDIM steps; beat
+guidance off)."""
 
 
 def _intro(service: DanceService) -> str:
@@ -87,7 +90,7 @@ def _intro(service: DanceService) -> str:
 
 
 def _setting_default(service: DanceService, name: str) -> float:
-    """The model's default guidance or steps (the value shown and the API's default)."""
+    """The model's default guidance, steps or beat guidance (the value shown and the API's default)."""
     value = service.default(name)
     return FALLBACK_DEFAULTS[name] if value is None else value
 
@@ -158,12 +161,13 @@ def make_handler(
         steps: float | None = None,
         body: str | None = None,
         foot_lock: bool | None = True,
+        beat_lock: float | None = None,
         request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - gradio's documented idiom
     ) -> tuple[str, list[str], dict[str, Any], Any]:
         settings = DanceSettings(
             start=start, duration=duration, seed=seed, guidance=guidance, steps=steps, body=body or "",
-            foot_lock=foot_lock,
+            foot_lock=foot_lock, beat_guidance=beat_lock,
         )
         flag = CancelFlag()
         session = getattr(request, "session_hash", None) or ""
@@ -274,12 +278,23 @@ def build_app(
                             info="more: slower, often cleaner",
                         )
                     with gr.Row():
+                        beat_lock = gr.Slider(
+                            0.0,
+                            MAX_BEAT_GUIDANCE,
+                            value=_setting_default(service, "beat_guidance"),
+                            step=BEAT_GUIDANCE_STEP,
+                            label="Beat lock",
+                            info="settle the upper body on the beats (0: off; 0.02: about as locked "
+                                 "as the recorded dancers; 0.1: stiff)",
+                        )
+                    with gr.Row():
                         body = gr.Radio(list(service.bodies), value=service.bodies[0], label="Body")
                         foot_lock = gr.Checkbox(
                             True,
                             label="Hold planted feet",
                             info="clean foot sliding with leg IK (off: the model's raw output)",
                         )
+
                 with gr.Row():
                     button = gr.Button("Generate", variant="primary", elem_id="generate", scale=3)
                     stop = gr.Button("Stop", variant="stop", elem_id="stop", scale=1)
@@ -301,7 +316,7 @@ def build_app(
         button.click(lambda: "", None, notice, queue=False, api_visibility="private")  # a new request
         event = button.click(
             make_handler(service, concurrency, running),
-            inputs=[song, start, duration, seed, guidance, steps, body, foot_lock],
+            inputs=[song, start, duration, seed, guidance, steps, body, foot_lock, beat_lock],
             outputs=[video, files, scores, plot],
             api_name=API_NAME,
             concurrency_limit=concurrency,

@@ -259,6 +259,7 @@ def bench(
         "sample_steps": gen.config.sample_steps,
         "sampler": gen.config.sampler,
         "guidance": gen.config.guidance_weight,
+        "beat_guidance": gen.config.beat_guidance,
         "song": str(song),
         "song_seconds": seconds,
         "motion_frames": num_frames,
@@ -294,7 +295,9 @@ def format_markdown(result: dict, command: str = "") -> str:
     lines += [
         f"- checkpoint `{r['checkpoint']}` ({r['conditioner']} conditioner, "
         f"{r['parameters_M']:.2f} M parameters, {r['sampler']} {r['sample_steps']} steps, guidance "
-        f"{r['guidance']:g}{', untrained weights' if r['untrained'] else ''})",
+        f"{r['guidance']:g}"
+        + (f", beat guidance {r['beat_guidance']:g}" if r.get("beat_guidance") else "")
+        + f"{', untrained weights' if r['untrained'] else ''})",
         f"- song `{Path(r['song']).name}`: {r['song_seconds']:.1f} s -> {r['motion_frames']} frames",
         f"- {r['device']}, torch {r['torch']} with {r['threads']} thread(s), {r['cpus']} CPUs, "
         f"load average {r['load_average']} at the end; warm = median of {r['repeats']}",

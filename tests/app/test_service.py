@@ -48,6 +48,9 @@ LIMITS = Limits(max_upload_mb=1.0, max_duration=8.0)
         (DanceSettings(guidance=float("nan")), "guidance must be a finite number"),
         (DanceSettings(body="smpl"), "Unknown body 'smpl'"),
         (DanceSettings(foot_lock="yes"), "foot lock switch must be true or false"),
+        (DanceSettings(beat_guidance=-0.01), "beat lock must be from 0 to 0.1"),
+        (DanceSettings(beat_guidance=0.5), "beat lock must be from 0 to 0.1"),
+        (DanceSettings(beat_guidance="lots"), "beat lock must be a number"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message(settings, message):
@@ -162,7 +165,8 @@ def test_one_request_through_the_library(checkpoint, songs, tmp_path):
     seen: list[tuple[float, str]] = []
     result = service.generate(
         songs["good"],
-        DanceSettings(start=1.0, duration=2.0, seed=4, steps=2, body="skeleton", foot_lock=False),
+        DanceSettings(start=1.0, duration=2.0, seed=4, steps=2, body="skeleton", foot_lock=False,
+                      beat_guidance=0.05),
         progress=lambda fraction, desc: seen.append((fraction, desc)),
     )
     fractions = [f for f, _ in seen]
@@ -182,6 +186,7 @@ def test_one_request_through_the_library(checkpoint, songs, tmp_path):
     assert motion.source_song == "dance me.wav"  # never the server's temporary path
     assert motion.meta["app"]["seed"] == 4
     assert motion.meta["app"]["foot_lock"] is False and motion.meta["generator"]["foot_lock"] is False
+    assert motion.meta["app"]["beat_guidance"] == 0.05 == motion.meta["generator"]["beat_guidance"]
     scores = result.scores()
     assert 0.0 <= scores["BAS"] <= 1.0 and scores["PFC"] >= 0.0
     assert scores["seed"] == 4 and scores["duration_s"] == pytest.approx(2.0)

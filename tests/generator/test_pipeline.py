@@ -62,6 +62,22 @@ def test_seed_decides_the_dance(gen, click_tracks):
     assert np.abs(a.poses - c.poses).max() > 1e-4
 
 
+def test_beat_guidance_is_recorded_and_changes_only_the_upper_body(gen, click_tracks):
+    from generator.sampling.joint_groups import JOINT_GROUPS
+
+    assert gen.config.beat_guidance == 0.0  # the checkpoint's default: off
+    plain = gen.generate(click_tracks["short"], seed=2, foot_lock=False, **FAST)
+    nudged = gen.generate(click_tracks["short"], seed=2, foot_lock=False, beat_guidance=0.5, **FAST)
+    assert plain.meta["generator"]["beat_guidance"] == 0.0
+    assert nudged.meta["generator"]["beat_guidance"] == 0.5
+    # two steps: the first nudge moves x_t, so the last prediction differs everywhere a little,
+    # and the upper body most (the last nudge acts on it alone)
+    upper = [contract.JOINT_INDEX[j] for j in JOINT_GROUPS["upper_body"]]
+    others = [j for j in range(contract.NUM_JOINTS) if j not in upper]
+    change = np.abs(nudged.poses - plain.poses).reshape(plain.num_frames, contract.NUM_JOINTS, 3)
+    assert change[:, upper].mean() > 3 * change[:, others].mean() > 0
+
+
 def test_excerpt_start_and_duration(gen, click_tracks):
     motion = gen.generate(click_tracks["long"], start=2.0, duration=5.0, **FAST)
     assert motion.num_frames == 5 * contract.FPS and motion.start_offset == 2.0
@@ -82,6 +98,8 @@ def test_excerpt_start_and_duration(gen, click_tracks):
         ({"duration": 0.01}, "one frame"),
         ({"steps": 0}, "steps"),
         ({"guidance": -1.0}, "guidance"),
+        ({"beat_guidance": -0.1}, "beat_guidance"),
+        ({"beat_guidance": math.inf}, "beat_guidance"),
         ({"seed": 1.5}, "seed"),
         ({"sampler": "euler"}, "sampler"),
     ],

@@ -22,7 +22,7 @@ def test_writes_npz_pkl_bvh_and_says_where(untrained_checkpoint, click_tracks, t
     out = tmp_path / "out"
     code, printed, err = run([click_tracks["short"], "--checkpoint", untrained_checkpoint,
                               "--out", out, "--no-video", "--steps", "2", "--seed", "4",
-                              "--quiet"], capsys)
+                              "--beat-guidance", "0.05", "--quiet"], capsys)
     assert code == 0, err
     for suffix in (".npz", ".pkl", ".bvh"):
         path = out / f"short{suffix}"
@@ -31,6 +31,7 @@ def test_writes_npz_pkl_bvh_and_says_where(untrained_checkpoint, click_tracks, t
     motion = load_motion(out / "short.npz")
     assert motion.num_frames == 3 * contract.FPS and motion.source_song == str(click_tracks["short"])
     assert motion.meta["generator"]["seed"] == 4
+    assert motion.meta["generator"]["beat_guidance"] == 0.05
     aist = load_motion(out / "short.pkl")
     assert abs(aist.num_frames - 3 * contract.AISTPP_FPS) <= 1  # resampled to 60 fps
     assert (out / "short.bvh").read_text().startswith("HIERARCHY")
