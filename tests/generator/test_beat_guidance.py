@@ -133,3 +133,16 @@ def test_sampling_with_beat_guidance(tiny_model, tiny_config):
     torch.testing.assert_close(run(0.2), guided)  # deterministic
     with pytest.raises(ValueError, match="phase"):
         longform.sample_long(tiny_model, sampler, music, None, beat_guidance=0.2)
+
+
+def test_no_beat_grid_no_nudge(tiny_model):
+    """A song with no beat (a constant phase) and a window of two real frames give no reward,
+    hence no gradient: the windows come back unchanged and finite."""
+    torch.manual_seed(1)
+    x0 = torch.randn(2, W, contract.FRAME_DIM)
+    phase = torch.zeros(2, W, 2)
+    valid = torch.ones(2, W, dtype=torch.bool)
+    valid[1, 2:] = False
+    phase[1] = torch.from_numpy(np.stack([_phase(W), _phase(W)], axis=-1)).float()
+    out = beat_guided(x0, tiny_model, phase, 0.05, valid)
+    assert torch.isfinite(out).all() and torch.equal(out, x0)
