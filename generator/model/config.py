@@ -106,9 +106,10 @@ class GeneratorConfig:
             model); a shipped checkpoint's JSON carries the settings chosen for it on the
             corpus' validation songs (docs/generator.md, "Sampling defaults").
         beat_guidance: strength of the beat guidance at sampling time
-            (:mod:`generator.sampling.beat_guidance`): each step's clean prediction is moved
-            this far (root-mean-square, normalised units) up the gradient of its pulse's beat
-            locking; 0 (off) by default and in checkpoints saved before it existed.
+            (:mod:`generator.sampling.beat_guidance`): each step's clean prediction has its upper
+            body moved this far (root-mean-square, normalised units) up the gradient of the
+            correlation of its pulse with the beats; 0 (off) by default, in the shipped
+            checkpoints and in those saved before it existed.
         overlap_frames: frames shared by consecutive windows in long-form sampling
             (EDGE: half a window); at most half a window.
         conditioner: the music features the model was trained on (:data:`CONDITIONERS`):
