@@ -267,16 +267,14 @@ def sample_long(
 
     def predict(x_flat: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         x_win = x_flat[index]  # (N, W, D): overlapping windows share the same x_t
-        x0_win = torch.cat(
-            [
-                guided_denoise(
-                    denoiser, x_win[c], t, cond, w, None if mask_win is None else mask_win[c]
-                )
-                for c, cond in zip(chunks, conds, strict=True)
-            ]
-        )  # (N, W, D)
-        if beat_guidance:
-            x0_win = beat_guided(x0_win, denoiser, phase_win, beat_guidance, mask_win)
+        parts = []
+        for c, cond in zip(chunks, conds, strict=True):
+            mask = None if mask_win is None else mask_win[c]
+            x0 = guided_denoise(denoiser, x_win[c], t, cond, w, mask)  # (n, W, D)
+            if beat_guidance:  # per window, so per chunk: memory stays bounded on long songs
+                x0 = beat_guided(x0, denoiser, phase_win[c], beat_guidance, mask)
+            parts.append(x0)
+        x0_win = torch.cat(parts)  # (N, W, D)
         last_windows[:] = [x0_win]
         return fuse_windows(x0_win, layout, weights)  # (L, D)
 

@@ -131,6 +131,9 @@ def test_sampling_with_beat_guidance(tiny_model, tiny_config):
     plain, guided = run(0.0), run(0.2)
     assert torch.isfinite(guided).all() and not torch.allclose(plain, guided)
     torch.testing.assert_close(run(0.2), guided)  # deterministic
+    chunked = longform.sample_long(tiny_model, sampler, music, phase, beat_guidance=0.2,
+                                   max_windows_per_call=1, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(chunked, guided)  # window by window: the same dance
     with pytest.raises(ValueError, match="phase"):
         longform.sample_long(tiny_model, sampler, music, None, beat_guidance=0.2)
 
