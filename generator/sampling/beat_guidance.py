@@ -26,14 +26,14 @@ G a Gaussian of :data:`GRAD_SMOOTHING_S` along time, the rms over the moved chan
 window's real frames. The gradient of a speed is a difference of unit vectors, frame against
 frame; unsmoothed, the nudge shook the poses from frame to frame (in a pilot on the validation
 songs at s = 0.02, FID_g rose from 22 to 43 unsmoothed and to 25 smoothed, for own-song R gaps
-of 0.20 and 0.18). The
-fixed-size step stands in for a step size, since the gradient's own size varies by orders of
-magnitude between windows. The scheduler then steers x_t towards the nudged prediction; nudges
-in the noisy steps are undone by the later denoiser calls (with the steps above t = 400 alone
-the R gap did not move), so what stays is the last steps' nudges, small edits on top of the
-model's dance. Only the upper body's rotations move (:data:`GUIDED_JOINTS`): the accents go to
-the spine, head and arms, and the feet, the legs and the path over the floor stay the
-denoiser's. It works on windows before they are joined, so the overlaps blend as before.
+of 0.20 and 0.18). The fixed-size step stands in for a step size, since the gradient's own size
+varies by orders of magnitude between windows. The scheduler then steers x_t towards the nudged
+prediction; nudges in the noisy steps are undone by the later denoiser calls (with the steps
+above t = 400 alone the R gap did not move), so what stays is the last steps' nudges, small
+edits on top of the model's dance. Only the upper body's rotations move (:data:`GUIDED_JOINTS`):
+the accents go to the spine, head and arms, and the feet, the legs and the path over the floor
+stay the denoiser's. It works on windows before they are joined, so the overlaps blend as
+before.
 
 Tried and not kept (docs/generator.md): the phase-free reward BEC_any (the body settles at *a*
 steady point of every beat, whichever) raised the R gap less for more FID, and left the
@@ -42,7 +42,9 @@ then jolted the whole body along the floor).
 
 Because the reward is BEC, that column's gap no longer says anything independent for a
 beat-guided dance; R (the phase of the discrete motion beats), BEC_any, and the FID and
-diversity against the corpus are what judge it.
+diversity against the corpus are what judge it. It is off in the shipped checkpoints: at 0.02
+it tripled the validation R gap for 2.4 points of FID, beyond the shipping rule's 2
+(docs/generator.md, the fourth round).
 """
 
 from __future__ import annotations
