@@ -49,6 +49,7 @@ it tripled the validation R gap for 2.4 points of FID, beyond the shipping rule'
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -73,10 +74,14 @@ GUIDED_JOINTS: str = "upper_body"
 spine, neck, head and arms. Not the root, the legs or the contacts: with the root position free
 the nudge took the cheapest way to a pulse, jolting the whole body along the floor (raw PFC 0.22
 -> 27 on the validation songs at strength 0.05), and the legs carry the feet the clean-up holds."""
+GUIDED_CHANNELS: torch.Tensor = channel_mask(GUIDED_JOINTS).nonzero()[:, 0]
+"""(K,) frame channels of the :data:`GUIDED_JOINTS`' rotations (K = 15 joints x 6)."""
 
 
+@functools.lru_cache(maxsize=8)
 def gaussian_kernel(sigma_frames: float) -> torch.Tensor:
-    """(K,) normalised Gaussian, K = 2 * round(truncate * sigma) + 1 (scipy.ndimage's)."""
+    """(K,) normalised Gaussian, K = 2 * round(truncate * sigma) + 1 (scipy.ndimage's); cached,
+    so never modify the returned tensor."""
     half = int(GAUSS_TRUNCATE * sigma_frames + 0.5)
     x = torch.arange(-half, half + 1, dtype=torch.float32)
     kernel = torch.exp(-0.5 * (x / sigma_frames) ** 2)
@@ -165,12 +170,15 @@ def beat_guided(
         joints = frames_to_joints(denoiser.denormalize(x))  # (N, W, J, 3)
         reward = beat_correlation(joints, phase[..., 0].detach().clone(), valid)  # (N,)
         (grad,) = torch.autograd.grad(reward.sum(), x)  # (N, W, D)
-    n, w, d = grad.shape
-    grad = smooth(grad.transpose(1, 2).reshape(n * d, w), GRAD_SMOOTHING_S * contract.FPS)
-    grad = grad.reshape(n, d, w).transpose(1, 2)  # (N, W, D) smoothed along time
-    keep = channel_mask(GUIDED_JOINTS).to(grad)  # (D,) 1 on the moved rotations
-    real = torch.ones_like(grad[..., 0]) if valid is None else valid.to(grad)  # (N, W)
-    grad = grad * keep * real[..., None]  # (N, W, D)
-    count = (real.sum(dim=1) * keep.sum()).clamp_min(1.0)  # (N,) moved elements per window
-    rms = (grad.square().sum(dim=(1, 2)) / count).sqrt()[:, None, None]  # (N, 1, 1)
-    return x0 + strength * grad / rms.clamp_min(GRAD_EPS)
+    channels = GUIDED_CHANNELS.to(grad.device)  # (K,) only these move
+    moved = grad[..., channels]  # (N, W, K)
+    n, w, k = moved.shape
+    moved = smooth(moved.transpose(1, 2).reshape(n * k, w), GRAD_SMOOTHING_S * contract.FPS)
+    moved = moved.reshape(n, k, w).transpose(1, 2)  # (N, W, K) smoothed along time
+    real = torch.ones_like(moved[..., 0]) if valid is None else valid.to(moved)  # (N, W)
+    moved = moved * real[..., None]  # (N, W, K), nothing on padded frames
+    count = (real.sum(dim=1) * k).clamp_min(1.0)  # (N,) moved elements per window
+    rms = (moved.square().sum(dim=(1, 2)) / count).sqrt()[:, None, None]  # (N, 1, 1)
+    step = torch.zeros_like(x0)  # (N, W, D)
+    step[..., channels] = strength * moved / rms.clamp_min(GRAD_EPS)
+    return x0 + step

@@ -123,7 +123,7 @@ def test_each_generator_row_names_its_sampling_settings(run, generators):
         assert config["beat_guidance"] == 0.0  # the command line's strength, not the checkpoint's
     for stem in generators:  # one line per checkpoint, its raw row shares it
         assert text.count(f"`{stem}`, sde-dpm++ sampler, ") == 1
-        assert f"`{stem}`, sde-dpm++ sampler, " in text and "beat guidance 0.1" in text
+    assert text.count("beat guidance 0.1") == len(generators)
 
 
 def test_random_clips_never_use_the_same_song(run, corpus, held_out):
