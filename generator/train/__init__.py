@@ -1,6 +1,6 @@
 """Train the dance generator (EDGE-style diffusion) on a corpus of songs and dances.
 
-    python -m generator.train --corpus DIR --out checkpoints/generator [--size small] \
+    python -m generator.train --corpus DIR|--pack DIR --out checkpoints/generator [--size small] \
         [--conditioner motionbeat|librosa] [--encoder checkpoints/motionbeat] [--steps N] \
         [--batch-size B] [--resume] [--threads 1] [--seed S]
 
@@ -10,7 +10,11 @@ The library function is :func:`train`; the CLI only parses arguments.
   of training windows, centred roots, the motion statistics.
 * :mod:`.objective` - the denoiser and its diffusion loss as one module, step seeds, validation.
 * :mod:`.state` - the resumable training state and the history file beside a checkpoint.
-* :mod:`.loop` - :func:`train` and its options: normalisation, optimiser, schedule, seeding, speed.
+* :mod:`.pack` - training packs: the training data in a few compressed files for a lent GPU
+  (``python -m generator.pack`` writes one; ``docs/generator.md``, "Training on a lent GPU").
+* :mod:`.start` - where a run starts from: an ``init`` checkpoint, a resumed run, a pack's encoder.
+* :mod:`.loop` - :func:`train` and its options: normalisation, optimiser, schedule, seeding,
+  speed, a time budget.
 * :mod:`.cli` - ``python -m generator.train``.
 
 This package re-exports their public API: ``from generator import train as tr; tr.X``.

@@ -22,14 +22,20 @@ from generator.train.loop import (
     TrainOptions,
     train,
 )
+from generator.train.pack import is_pack
 from motionbeat.datasets.registry import add_dataset_arguments, dataset_corpus, dataset_from_args
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m generator.train",
                                 description="Train the music-to-dance diffusion generator.")
-    p.add_argument("--corpus", required=True, type=Path,
-                   help="corpus folder (motionbeat.choreography.build), or a dataset root with --dataset")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--corpus", type=Path,
+                        help="corpus folder (motionbeat.choreography.build), or a dataset root "
+                             "with --dataset")
+    source.add_argument("--pack", type=Path,
+                        help="a training pack (python -m generator.pack): train without "
+                             "the corpus' audio, the encoder's weights or librosa")
     add_dataset_arguments(p)
     p.add_argument("--out", type=Path, default=Path(DEFAULT_CHECKPOINT),
                    help=f"checkpoint stem (default {DEFAULT_CHECKPOINT})")
@@ -66,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--save-every", type=int, default=TrainOptions.save_every)
     p.add_argument("--mixed-precision", default="no", choices=("no", "fp16", "bf16"))
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--time-budget", type=float, default=None, metavar="MINUTES",
+                   help="end the run by this many minutes after it starts: the total steps "
+                        "(at most --steps) are fitted to it after 20 timed steps")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     a = p.parse_args(argv)
     if a.steps < 1 or a.batch_size < 1:
@@ -79,19 +88,30 @@ def main(argv: list[str] | None = None) -> int:
                                    ("loss_kinetic", a.kinetic_weight)) if v is not None}
     if a.init is not None and a.resume:
         p.error("--init starts a new run; --resume continues one: give one of them")
-    dataset = dataset_from_args(a, p)
-    if dataset == "corpus" and not (a.corpus / "manifest.json").is_file():
-        p.error(f"{a.corpus}: not a corpus (no manifest.json); build one with "
-                "`python -m motionbeat.choreography.build --out DIR`, or name its --dataset")
-    try:
-        corpus = dataset_corpus(dataset, a.corpus, progress=not a.quiet)
-    except ValueError as err:  # a dataset folder in the wrong layout, a bad file
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    if a.time_budget is not None and not a.time_budget > 0:
+        p.error("--time-budget must be positive")
+    if a.pack is not None:
+        if a.dataset not in (None, "corpus") or a.aistpp:
+            p.error("--pack holds its data already; --dataset and --aistpp go with --corpus")
+        if not is_pack(a.pack):
+            p.error(f"{a.pack}: not a training pack (no pack.json); write one with "
+                    "`python -m generator.pack --corpus DIR --out DIR`")
+        corpus = a.pack
+    else:
+        dataset = dataset_from_args(a, p)
+        if dataset == "corpus" and not (a.corpus / "manifest.json").is_file():
+            p.error(f"{a.corpus}: not a corpus (no manifest.json); build one with "
+                    "`python -m motionbeat.choreography.build --out DIR`, or name its --dataset")
+        try:
+            corpus = dataset_corpus(dataset, a.corpus, progress=not a.quiet)
+        except ValueError as err:  # a dataset folder in the wrong layout, a bad file
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     opts = TrainOptions(batch_size=a.batch_size, lr=a.lr, schedule_steps=a.schedule_steps,
                         save_every=a.save_every,
                         mixed_precision=a.mixed_precision, threads=a.threads,
-                        progress=not a.quiet)
+                        progress=not a.quiet,
+                        time_budget_s=a.time_budget * 60 if a.time_budget is not None else None)
     t0 = time.time()
     try:
         result = train(corpus, a.out, size=a.size, conditioner=a.conditioner,

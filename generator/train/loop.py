@@ -1,5 +1,8 @@
 """Training the generator: :func:`train` and its options.
 
+Data. The train and val songs of a corpus (conditioned once and cached, ``generator.train.data``)
+or of a training pack (``generator.train.pack``: the same data compressed for a lent GPU).
+
 Normalisation. Per-channel mean / std of the training frames (motion, in consecutive centred
 windows) and of the training songs' features (music) are computed once and stored as denoiser
 buffers, i.e. saved with the weights.
@@ -52,7 +55,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -65,20 +68,14 @@ from generator.model.conditioning import (
     conditioner_for,
     feature_statistics,
     generator_config,
-    resolve_encoder,
-)
-from generator.model.config import (
-    GENERATOR_SIZES,
-    OBJECTIVE_FIELDS,
-    SAMPLING_FIELDS,
-    GeneratorConfig,
-    size_of,
 )
 from generator.model.denoiser import Denoiser
 from generator.model.diffusion import EMA, random_frame_mask
 from generator.sampling.checkpoint import DEFAULT_CHECKPOINT, checkpoint_paths, save_generator
 from generator.train.data import build_window_data, load_dances, to_tensors
 from generator.train.objective import VAL_SEED_OFFSET, Objective, step_seed, validate
+from generator.train.pack import is_pack, pack_config, read_pack
+from generator.train.start import check_pack_encoder, checkpoint_config, defaults_from, start_from
 from generator.train.state import (
     history_path,
     load_training_state,
@@ -96,6 +93,10 @@ DEFAULT_SIZE: str = "small"
 """Size of a new run when none is given and there is no ``init`` checkpoint to read it from."""
 DEFAULT_CONDITIONER: str = "motionbeat"
 """Conditioner of a new run when none is given and there is no ``init`` checkpoint."""
+BUDGET_PROBE_STEPS: int = 20
+"""Timed steps after which a run with a time budget fixes its total steps."""
+BUDGET_MARGIN: float = 0.1
+"""Share of the measured time per step added for the per-epoch validations and saves."""
 TIMING_SKIP_STEPS: int = 2
 """First steps of a run left out of the time per step (allocation, lazy initialisation), unless
 the run is too short to leave any."""
@@ -117,6 +118,11 @@ class TrainOptions:
     stats_frames: at most this many frames (evenly strided) for the normalisation statistics.
     mixed_precision: accelerate's "no" | "fp16" | "bf16".
     threads: torch CPU threads; None keeps torch's default (1 is fastest on a busy machine).
+    time_budget_s: seconds from the start of :func:`train` by which the run should end (a lent
+        GPU's minutes). After :data:`BUDGET_PROBE_STEPS` timed steps the run's total steps
+        become ``min(steps, steps done + remaining seconds / (seconds per step * (1 +
+        BUDGET_MARGIN)))``, and the learning-rate schedule (unless ``schedule_steps`` is set)
+        follows the new total, so the run ends with its cosine decay and saves as usual.
     """
 
     batch_size: int = 16
@@ -134,6 +140,7 @@ class TrainOptions:
     mixed_precision: str = "no"
     threads: int | None = None
     progress: bool = True
+    time_budget_s: float | None = None
 
 
 @dataclass
@@ -150,71 +157,6 @@ class TrainResult:
 def lr_at(step: int, total: int, opts: TrainOptions) -> float:
     """Learning rate of step ``step`` (0-based) of a ``total``-step run (module docstring)."""
     return warmup_cosine_lr(step, total, opts.lr, opts.warmup_steps, opts.min_lr_ratio)
-
-
-def _defaults_from(
-    start: GeneratorConfig | None,
-    stem: str | os.PathLike,
-    size: str | None,
-    conditioner: str | None,
-    encoder: str | os.PathLike | None,
-) -> tuple[str | None, str | None, str | os.PathLike | None]:
-    """``size``, ``conditioner`` and ``encoder`` with the ones left out (None) taken from the
-    config ``start`` of the checkpoint or run at ``stem``: its size (:func:`size_of`), its
-    conditioner, and its encoder (where its config points, when the conditioner is the
-    start's). Without a readable config (None) they stay as given, and whoever loads the start
-    names the problem."""
-    if start is None:
-        return size, conditioner, encoder
-    if size is None:
-        size = size_of(start)
-        if size is None:
-            raise ValueError(f"{stem}: its model is none of the registered sizes "
-                             f"({', '.join(sorted(GENERATOR_SIZES))})")
-    conditioner = conditioner or start.conditioner
-    if encoder is None and conditioner == "motionbeat" == start.conditioner:
-        encoder = resolve_encoder(start, stem)
-    return size, conditioner, encoder
-
-
-def _checkpoint_config(stem: str | os.PathLike) -> GeneratorConfig | None:
-    """The config beside generator checkpoint ``stem``; None when missing or unreadable."""
-    try:
-        return GeneratorConfig.from_json(checkpoint_paths(stem)[1].read_text())
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def _start_from(
-    cfg: GeneratorConfig, init: str | os.PathLike
-) -> tuple[GeneratorConfig, dict[str, torch.Tensor], dict]:
-    """Checkpoint ``init`` as the start of a run whose config is ``cfg`` (see :func:`train`).
-
-    Returns the run's config (``cfg`` with the checkpoint's sampling defaults,
-    :data:`SAMPLING_FIELDS`), the checkpoint's weights and buffers, and what the new checkpoint
-    records of its start (name, model hash, trained steps). The run's loss
-    (:data:`OBJECTIVE_FIELDS`) may differ; every other config field must match, the encoder by
-    its hash (its stored path is relative to each checkpoint's folder).
-    """
-    from generator.sampling.checkpoint import GeneratorCheckpointError, load_denoiser
-    from motionbeat.encoder.encode import file_hash
-
-    try:
-        start, meta = load_denoiser(init)
-    except GeneratorCheckpointError as err:
-        raise ValueError(str(err)) from None
-    mine, theirs = cfg.to_dict(), start.config.to_dict()
-    ignored = set(SAMPLING_FIELDS) | set(OBJECTIVE_FIELDS) | {"encoder_checkpoint"}
-    differ = sorted(k for k in mine if k not in ignored and mine[k] != theirs.get(k))
-    if differ:
-        raise ValueError(
-            f"{init}: its config differs from this run's in {', '.join(differ)}; use the same "
-            "--size / --conditioner / --encoder as the checkpoint"
-        )
-    weights, _ = checkpoint_paths(init)
-    record = {"checkpoint": weights.with_suffix("").name, "model_hash": file_hash(weights),
-              "trained_steps": int(meta.get("trained_steps", 0))}
-    return replace(cfg, **{k: theirs[k] for k in SAMPLING_FIELDS}), start.state_dict(), record
 
 
 def train(
@@ -234,7 +176,9 @@ def train(
     """Train a generator on ``corpus_dir`` (train split; val split for validation).
 
     Args:
-        corpus_dir: a corpus of ``motionbeat.choreography.build``.
+        corpus_dir: a corpus of ``motionbeat.choreography.build``, or a training pack
+            (:mod:`generator.train.pack`, which names the conditioner and the encoder's hash:
+            no encoder weights, audio or librosa are needed to train on one).
         out: checkpoint stem: ``<out>.safetensors`` / ``.json`` at the end (EMA weights),
             training state and history beside it.
         size: a :data:`generator.model.config.GENERATOR_SIZES` name (default: ``init``'s, or
@@ -263,6 +207,9 @@ def train(
         raise ValueError(f"steps must be positive, got {steps}")
     if init is not None and resume:
         raise ValueError("init starts a new run and resume continues one: give one of them")
+    started = time.perf_counter()
+    if opts.time_budget_s is not None and not opts.time_budget_s > 0:
+        raise ValueError(f"time_budget_s must be positive, got {opts.time_budget_s}")
     if opts.threads:
         torch.set_num_threads(opts.threads)
     accelerator = Accelerator(cpu=not torch.cuda.is_available(),
@@ -272,23 +219,32 @@ def train(
     show = opts.progress and main
 
     if init is not None:
-        size, conditioner, encoder = _defaults_from(_checkpoint_config(init), init, size,
+        size, conditioner, encoder = defaults_from(checkpoint_config(init), init, size,
                                                     conditioner, encoder)
     elif resume:
-        size, conditioner, encoder = _defaults_from(saved_config(out), out, size, conditioner,
+        size, conditioner, encoder = defaults_from(saved_config(out), out, size, conditioner,
                                                     encoder)
-    size, conditioner = size or DEFAULT_SIZE, conditioner or DEFAULT_CONDITIONER
-    cfg = generator_config(size, conditioner, encoder or DEFAULT_ENCODER, generator_stem=out,
-                           **(config_overrides or {}))
+    pack = read_pack(corpus_dir, ("train", "val")) if is_pack(corpus_dir) else None
+    if pack is not None:  # the index names the conditioner and the encoder
+        size = size or DEFAULT_SIZE
+        check_pack_encoder(pack, encoder)
+        cfg = pack_config(pack.info, size, out, conditioner, **(config_overrides or {}))
+    else:
+        size, conditioner = size or DEFAULT_SIZE, conditioner or DEFAULT_CONDITIONER
+        cfg = generator_config(size, conditioner, encoder or DEFAULT_ENCODER, generator_stem=out,
+                               **(config_overrides or {}))
     init_meta = None
     if init is not None:
-        cfg, init_state, init_meta = _start_from(cfg, init)
-    cond = conditioner_for(cfg, checkpoint_paths(out)[0].with_suffix(""), device=str(device))
-    with accelerator.main_process_first():
-        songs = load_corpus_songs(corpus_dir, ("train", "val"),
-                                  steps_per_beat=cond.steps_per_beat, progress=show)
-        rows = condition_corpus(songs, cond, cache_dir_for(corpus_dir, cond), progress=show)
-    dances = load_dances(corpus_dir, ("train", "val"))
+        cfg, init_state, init_meta = start_from(cfg, init)
+    if pack is not None:
+        songs, rows, dances = pack.songs, pack.rows, pack.dances
+    else:
+        cond = conditioner_for(cfg, checkpoint_paths(out)[0].with_suffix(""), device=str(device))
+        with accelerator.main_process_first():
+            songs = load_corpus_songs(corpus_dir, ("train", "val"),
+                                      steps_per_beat=cond.steps_per_beat, progress=show)
+            rows = condition_corpus(songs, cond, cache_dir_for(corpus_dir, cond), progress=show)
+        dances = load_dances(corpus_dir, ("train", "val"))
     train_data = build_window_data([s for s in songs if s.split == "train"], rows, dances)
     val_data = build_window_data([s for s in songs if s.split == "val"], rows, dances)
     if len(train_data) == 0:
@@ -379,6 +335,16 @@ def train(
             timed_seconds += elapsed
             timed_steps += 1
         per_step = timed_seconds / timed_steps if timed_steps else all_seconds / run_steps
+        if opts.time_budget_s is not None and timed_steps == BUDGET_PROBE_STEPS:
+            left = opts.time_budget_s - (time.perf_counter() - started)
+            fitted = step + max(0, int(left / (per_step * (1 + BUDGET_MARGIN))))
+            if fitted < steps:
+                steps = max(step, fitted)
+                info["total_steps"] = steps
+                bar.total = steps
+                if main:
+                    bar.write(f"time budget {opts.time_budget_s:.0f} s: {steps} steps "
+                              f"({per_step:.3f} s/step)")
         bar.update(1)
         bar.set_postfix(loss=f"{float(terms['loss'].detach()):.3f}", lr=f"{lr:.1e}",
                         s_per_step=f"{per_step:.3f}")
