@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from motionbeat.audio import Audio, load_audio
+from motionbeat.audio import MAX_BPM, MIN_BPM, Audio, load_audio
 
 # --- limits and defaults ----------------------------------------------------------------------
 DEFAULT_MAX_UPLOAD_MB: float = 50.0
@@ -111,6 +111,9 @@ class DanceSettings:
             raw output.
         beat_guidance: how hard the upper body is nudged to come to rest on the beats
             (``generator.sampling.beat_guidance``); None uses the checkpoint's default, 0 is off.
+        bpm: the song's tempo as the user hears it, for a song the beat tracker takes at half
+            or double speed (``analyse_rhythm``'s ``tempo_hint``); None (or 0 from the form):
+            the tracker decides.
     """
 
     start: float = 0.0
@@ -121,6 +124,7 @@ class DanceSettings:
     body: str = "mannequin"
     foot_lock: bool = True
     beat_guidance: float | None = None
+    bpm: float | None = None
 
 
 # --- checks -----------------------------------------------------------------------------------
@@ -188,8 +192,14 @@ def check_settings(settings: DanceSettings, bodies: tuple[str, ...]) -> DanceSet
     beat = None if settings.beat_guidance is None else _number(settings.beat_guidance, "beat lock", 0.0)
     if beat is not None and not 0 <= beat <= MAX_BEAT_GUIDANCE:
         raise InputError(f"The beat lock must be from 0 to {MAX_BEAT_GUIDANCE:g}, got {beat:g}.")
+    bpm = None if settings.bpm is None else _number(settings.bpm, "tempo", 0.0)
+    if bpm == 0:
+        bpm = None  # the form's "find it"
+    if bpm is not None and not MIN_BPM <= bpm <= MAX_BPM:
+        raise InputError(f"The tempo must be from {MIN_BPM:g} to {MAX_BPM:g} BPM (or 0 to find it), "
+                         f"got {bpm:g}.")
     return DanceSettings(start, duration, int(seed), guidance, None if steps is None else int(steps), body,
-                         bool(foot_lock), beat)
+                         bool(foot_lock), beat, bpm)
 
 
 def dance_span(song_seconds: float, settings: DanceSettings, limits: Limits, name: str) -> DanceSpan:

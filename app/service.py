@@ -309,7 +309,7 @@ class DanceService:
             if notify is not None:
                 notify(span.notice)
         track.report(0.5, "finding the beats")
-        rhythm = analyse_rhythm(audio)
+        rhythm = analyse_rhythm(audio, tempo_hint=settings.bpm)
 
         steps = settings.steps or self.default("steps")
         if self._generate_turns.busy():
@@ -337,6 +337,7 @@ class DanceService:
                 progress=sampled,
                 foot_lock=settings.foot_lock,
                 beat_guidance=settings.beat_guidance,
+                bpm=settings.bpm,
             )
         motion = replace(
             motion,
@@ -344,7 +345,8 @@ class DanceService:
             meta={**motion.meta, "app": {"seed": settings.seed, "steps": settings.steps,
                                          "guidance": settings.guidance, "body": settings.body,
                                          "foot_lock": settings.foot_lock,
-                                         "beat_guidance": settings.beat_guidance}},
+                                         "beat_guidance": settings.beat_guidance,
+                                         "bpm": settings.bpm}},
         )
 
         stem = f"{safe_stem(song.name)}_dance_seed{settings.seed}"

@@ -34,6 +34,7 @@ import soundfile  # noqa: E402
 from app.request import (  # noqa: E402
     BYTES_PER_MB,
     MAX_BEAT_GUIDANCE,
+    MAX_BPM,
     MAX_GUIDANCE,
     MAX_SEED,
     MAX_STEPS,
@@ -162,12 +163,13 @@ def make_handler(
         body: str | None = None,
         foot_lock: bool | None = True,
         beat_lock: float | None = None,
+        bpm: float | None = None,
         request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - gradio's documented idiom
     ) -> tuple[str, list[str], dict[str, Any], Any]:
         settings = DanceSettings(
             start=start, duration=duration, seed=seed, guidance=guidance, steps=steps, body=body or "",
-            foot_lock=foot_lock, beat_guidance=beat_lock,
+            foot_lock=foot_lock, beat_guidance=beat_lock, bpm=bpm,
         )
         flag = CancelFlag()
         session = getattr(request, "session_hash", None) or ""
@@ -287,6 +289,14 @@ def build_app(
                             info="settle the upper body on the beats (0: off; 0.02: about as locked "
                                  "as the recorded dancers; 0.1: stiff)",
                         )
+                        bpm = gr.Number(
+                            0,
+                            minimum=0,
+                            maximum=MAX_BPM,
+                            label="Tempo (BPM)",
+                            info="0: found from the music; set it when the dance moves at half or "
+                                 "double the song's speed",
+                        )
                     with gr.Row():
                         body = gr.Radio(list(service.bodies), value=service.bodies[0], label="Body")
                         foot_lock = gr.Checkbox(
@@ -316,7 +326,7 @@ def build_app(
         button.click(lambda: "", None, notice, queue=False, api_visibility="private")  # a new request
         event = button.click(
             make_handler(service, concurrency, running),
-            inputs=[song, start, duration, seed, guidance, steps, body, foot_lock, beat_lock],
+            inputs=[song, start, duration, seed, guidance, steps, body, foot_lock, beat_lock, bpm],
             outputs=[video, files, scores, plot],
             api_name=API_NAME,
             concurrency_limit=concurrency,

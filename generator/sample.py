@@ -1,7 +1,7 @@
 """Dance to songs from the command line: motion files and a video for every song.
 
     python -m generator.sample SONG_OR_DIR... [--out DIR] [--checkpoint STEM] [--seed N]
-        [--steps N] [--guidance W] [--beat-guidance S] [--sampler KIND] [--start S] [--duration S]
+        [--steps N] [--guidance W] [--beat-guidance S] [--bpm B] [--sampler KIND] [--start S] [--duration S]
         [--device cpu|cuda]
         [--no-video] [--body mannequin|smpl|skeleton] [--size 512]
         [--formats npz,pkl,bvh,glb] [--rig smpl|mixamo]
@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beat-guidance", type=float, default=None,
                    help="beat guidance: nudge the upper body to settle on the beats "
                         "(default: config, 0 = off; 0.02 is measured in docs/generator.md)")
+    p.add_argument("--bpm", type=float, default=None,
+                   help="the song's tempo as you hear it, for a song whose beats come out at half "
+                        "or double speed (default: found by the beat tracker)")
     p.add_argument("--sampler", choices=SAMPLERS, default=None,
                    help=f"sampling scheduler (default: config); {' and '.join(STOCHASTIC_SAMPLERS)} "
                         "add fresh noise at each step")
@@ -263,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         motions = generator.generate_many(
             songs, seed=args.seed, steps=args.steps, guidance=args.guidance, sampler=args.sampler,
             start=args.start, duration=args.duration, constraint=constraint, progress=progress,
-            foot_lock=not args.no_foot_lock, beat_guidance=args.beat_guidance,
+            foot_lock=not args.no_foot_lock, beat_guidance=args.beat_guidance, bpm=args.bpm,
         )
         progress.close()
         progress.lap(progress.stage or "sampling")

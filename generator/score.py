@@ -4,7 +4,9 @@
 
 A thin command over :mod:`motionbeat.metrics.scoring`. Each motion is scored against its song (given in
 the same order with ``--audio``, or named in the motion file), aligned by the motion's start
-offset in the song. Prints a table; ``--json`` writes per-file and mean values.
+offset in the song. The music's beats are ``analyse_rhythm``'s, with the tempo hint a dance was
+made with (``generator.sample --bpm``, ``bpm_hint`` in its metadata), so it is scored on the beats
+it danced to. Prints a table; ``--json`` writes per-file and mean values.
 
 When the dances come with two or more different songs, every dance is also scored against
 every OTHER song given (:func:`motionbeat.metrics.scoring.own_other_scores`), and each measure's
@@ -76,6 +78,12 @@ def load_reference(directory: Path) -> list[Motion]:
     return [load_motion(p) for p in paths]
 
 
+def tempo_hint_of(motion: Motion) -> float | None:
+    """The tempo hint (BPM) a generated dance was made with (``--bpm``; its metadata), or None."""
+    hint = (motion.meta.get("generator") or {}).get("bpm_hint")
+    return float(hint) if isinstance(hint, int | float) and not isinstance(hint, bool) else None
+
+
 def score_files(
     motion_paths: list[Path], audio: list[Path] | None = None, reference: Path | None = None,
     pkl_fps: float = contract.AISTPP_FPS, own_other: bool = True, seed: int = 0,
@@ -87,12 +95,14 @@ def score_files(
         raise ScoringError("no motion files given")
     motions = [load_motion(p, fps=pkl_fps) for p in motion_paths]
     songs = resolve_songs(motion_paths, motions, audio)
-    rhythms = {}
-    scores = []
+    rhythms = {}  # by (song, tempo hint): a dance made with a hint is scored on its beats
+    scores, keys_of = [], []
     for path, motion, song in zip(motion_paths, motions, songs, strict=True):
-        if song not in rhythms:
-            rhythms[song] = analyse_rhythm(load_audio(song))
-        scores.append(score_dance(motion, rhythms[song], name=path.name))
+        key = (song, tempo_hint_of(motion))
+        if key not in rhythms:
+            rhythms[key] = analyse_rhythm(load_audio(song), tempo_hint=key[1])
+        keys_of.append(key)
+        scores.append(score_dance(motion, rhythms[key], name=path.name))
     mean = mean_scores(scores)
     mean["max_turn"] = max((sc.max_turn for sc in scores), default=math.nan)  # fastest of any file
     if reference is not None:
@@ -104,7 +114,7 @@ def score_files(
     report = {"files": files, "mean": mean, "protocol": PROTOCOL}
     if own_other and len(rhythms) >= 2:
         keys = list(rhythms)  # songs in first-seen order
-        found = own_other_scores(motions, [rhythms[k] for k in keys], [keys.index(s) for s in songs],
+        found = own_other_scores(motions, [rhythms[k] for k in keys], [keys.index(k) for k in keys_of],
                                  seed=seed)
         report["own_other"] = found["measures"]
         for i, f in enumerate(files):

@@ -26,17 +26,16 @@ What :meth:`DanceGenerator.generate` does:
 
 Checkpoints (their format, saving, loading, seeded untrained ones) are
 :mod:`generator.sampling.checkpoint`; constraints taken from a motion are
-:mod:`generator.sampling.constraints`.
+:mod:`generator.sampling.constraints`; the options of a run, checked and defaulted, are
+:mod:`generator.sampling.options`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +43,7 @@ import torch
 
 from generator.cleanup.footlock import clean_feet
 from generator.model.conditioning import ConditioningError, MusicCondition, conditioner_for
-from generator.model.config import SAMPLERS, GeneratorConfig
+from generator.model.config import GeneratorConfig
 from generator.model.denoiser import Denoiser
 from generator.model.diffusion import make_sampling_scheduler
 from generator.sampling.checkpoint import (
@@ -56,6 +55,7 @@ from generator.sampling.checkpoint import (
 from generator.sampling.constraints import fit_constraint
 from generator.sampling.editing import Constraint
 from generator.sampling.longform import sample_long
+from generator.sampling.options import SamplingOptions, check_number, sampling_options
 from motionbeat import audio as au
 from motionbeat.core import contract
 from motionbeat.core.motion import Motion
@@ -69,17 +69,6 @@ AudioInput = au.Audio | str | os.PathLike
 # ----------------------------------------------------------------------------- helpers
 
 
-def _check_number(name: str, value, *, minimum: float, allow_equal: bool = True) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(number) or number < minimum or (not allow_equal and number == minimum):
-        relation = ">=" if allow_equal else ">"
-        raise ValueError(f"{name} must be a finite number {relation} {minimum:g}, got {value!r}")
-    return number
-
-
 def segment_frames(
     song_frames: int, start: float = 0.0, duration: float | None = None
 ) -> tuple[int, int]:
@@ -87,7 +76,7 @@ def segment_frames(
     ``song_frames`` frames; ``duration`` None = to the end, and an excerpt past the end is
     clipped to it. Raises ValueError for a negative start, a start at or past the end, or a
     duration shorter than one frame."""
-    start = _check_number("start", start, minimum=0.0)
+    start = check_number("start", start, minimum=0.0)
     song_seconds = song_frames / contract.FPS
     first = round(start * contract.FPS)
     if first >= song_frames:
@@ -96,7 +85,7 @@ def segment_frames(
         )
     if duration is None:
         return first, song_frames
-    duration = _check_number("duration", duration, minimum=0.0, allow_equal=False)
+    duration = check_number("duration", duration, minimum=0.0, allow_equal=False)
     count = round(duration * contract.FPS)
     if count < 1:
         raise ValueError(
@@ -117,17 +106,6 @@ def _audio_label(audio: AudioInput) -> str:
     if isinstance(audio, au.Audio):
         return str(audio.path) if audio.path is not None else audio.name
     return str(audio)
-
-
-@dataclass(frozen=True)
-class _Options:
-    seed: int
-    steps: int
-    guidance: float
-    start: float
-    duration: float | None
-    sampler: str = ""
-    beat_guidance: float = 0.0
 
 
 # --------------------------------------------------------------------------- generator
@@ -203,30 +181,6 @@ class DanceGenerator:
         song = audio if isinstance(audio, au.Audio) else au.load_audio(audio)
         return self.conditioner.condition(song)
 
-    # ---------------------------------------------------------------------- options
-    def _options(
-        self, seed, steps, guidance, start, duration, sampler=None, beat_guidance=None
-    ) -> _Options:
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-            raise ValueError(f"seed must be an integer, got {seed!r}")
-        if steps is None:
-            steps = self.config.sample_steps
-        if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
-            raise ValueError(f"steps must be a positive integer, got {steps!r}")
-        if guidance is None:
-            guidance = self.config.guidance_weight
-        guidance = _check_number("guidance", guidance, minimum=0.0)
-        start = _check_number("start", start, minimum=0.0)
-        if duration is not None:
-            duration = _check_number("duration", duration, minimum=0.0, allow_equal=False)
-        sampler = self.config.sampler if sampler is None else sampler
-        if sampler not in SAMPLERS:
-            raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
-        if beat_guidance is None:
-            beat_guidance = self.config.beat_guidance
-        beat_guidance = _check_number("beat_guidance", beat_guidance, minimum=0.0)
-        return _Options(int(seed), int(steps), guidance, start, duration, sampler, beat_guidance)
-
     # --------------------------------------------------------------------- generate
     def generate(
         self,
@@ -242,6 +196,7 @@ class DanceGenerator:
         foot_lock: bool = True,
         sampler: str | None = None,
         beat_guidance: float | None = None,
+        bpm: float | None = None,
     ) -> Motion:
         """Dance for one song (a path or a decoded :class:`motionbeat.audio.Audio`).
 
@@ -262,6 +217,9 @@ class DanceGenerator:
             sampler: one of :data:`~generator.model.config.SAMPLERS` (default: the config's).
             beat_guidance: strength of the beat guidance
                 (:mod:`generator.sampling.beat_guidance`; default: the config's; 0 = off).
+            bpm: the song's tempo as the user hears it, for a song whose beats the tracker
+                finds at half or double speed (``motionbeat.audio.analyse_rhythm``'s
+                ``tempo_hint``); None: the tracker decides.
         Returns:
             a :class:`Motion` at :data:`contract.FPS` naming the song, the excerpt's start
             offset in it and this generator's model hash.
@@ -269,7 +227,7 @@ class DanceGenerator:
         return self.generate_many(
             [audio], seed=seed, steps=steps, guidance=guidance, start=start, duration=duration,
             constraint=constraint, progress=progress, foot_lock=foot_lock, sampler=sampler,
-            beat_guidance=beat_guidance,
+            beat_guidance=beat_guidance, bpm=bpm,
         )[0]
 
     def generate_many(
@@ -286,6 +244,7 @@ class DanceGenerator:
         foot_lock: bool = True,
         sampler: str | None = None,
         beat_guidance: float | None = None,
+        bpm: float | None = None,
     ) -> list[Motion]:
         """Dances for several songs in one sampling run; options as :meth:`generate`, the same
         for every song (``constraint`` may also be a list, one per song). Each song's dance
@@ -293,7 +252,7 @@ class DanceGenerator:
         return self.generate_many_variants(
             audios, foot_locks=(foot_lock,), seed=seed, steps=steps, guidance=guidance,
             start=start, duration=duration, constraint=constraint, progress=progress,
-            sampler=sampler, beat_guidance=beat_guidance,
+            sampler=sampler, beat_guidance=beat_guidance, bpm=bpm,
         )[0]
 
     def generate_many_variants(
@@ -310,6 +269,7 @@ class DanceGenerator:
         progress: Progress | None = None,
         sampler: str | None = None,
         beat_guidance: float | None = None,
+        bpm: float | None = None,
     ) -> list[list[Motion]]:
         """:meth:`generate_many` once, its samples finished once per ``foot_locks`` setting:
         ``[dances with foot_locks[0], dances with foot_locks[1], ...]``. The default gives the
@@ -323,7 +283,8 @@ class DanceGenerator:
         audios = list(audios)
         if not audios:
             return [[] for _ in locks]
-        opts = self._options(seed, steps, guidance, start, duration, sampler, beat_guidance)
+        opts = sampling_options(self.config, seed, steps, guidance, start, duration, sampler,
+                                beat_guidance, bpm)
         if constraint is None or isinstance(constraint, Constraint):
             constraints = [constraint] * len(audios)
         else:
@@ -340,7 +301,8 @@ class DanceGenerator:
             decoded = audio if isinstance(audio, au.Audio) else au.load_audio(audio)
             # check the excerpt before the (slower) conditioning of the whole song
             segment_frames(au.num_frames(decoded), opts.start, opts.duration)
-            song = self.conditioner.condition(decoded)
+            rhythm = None if opts.bpm is None else au.analyse_rhythm(decoded, tempo_hint=opts.bpm)
+            song = self.conditioner.condition(decoded, rhythm)
             first, stop = segment_frames(song.num_frames, opts.start, opts.duration)
             rows.append(song.sliced(first, stop))
             report("features", (i + 1) / len(audios))
@@ -359,7 +321,7 @@ class DanceGenerator:
         self,
         rows: list[MusicCondition],
         constraints: list[Constraint | None],
-        opts: _Options,
+        opts: SamplingOptions,
         report: Progress,
     ) -> list[np.ndarray]:
         device = self.device
@@ -389,7 +351,7 @@ class DanceGenerator:
         )
         return [f.float().cpu().numpy() for f in out]
 
-    def _motion(self, frames: np.ndarray, rows: MusicCondition, audio, opts: _Options) -> Motion:
+    def _motion(self, frames: np.ndarray, rows: MusicCondition, audio, opts: SamplingOptions) -> Motion:
         """The model's (T, D) frames as a Motion, no clean-up (``foot_lock`` False in its meta)."""
         first_s = rows.start_frame / contract.FPS
         end_s = first_s + rows.num_frames / contract.FPS
@@ -405,6 +367,7 @@ class DanceGenerator:
                 "guidance": opts.guidance,
                 "sampler": opts.sampler,
                 "beat_guidance": opts.beat_guidance,
+                "bpm_hint": opts.bpm,
                 "foot_lock": False,
             },
             "song_duration": rows.duration,

@@ -114,8 +114,19 @@ def librosa_beat() -> ModuleType:
 
 
 # --- rhythm ------------------------------------------------------------------------------------
-def analyse_rhythm(audio: Audio, *, start_bpm: float = DEFAULT_BPM) -> Rhythm:
+def analyse_rhythm(
+    audio: Audio, *, start_bpm: float = DEFAULT_BPM, tempo_hint: float | None = None
+) -> Rhythm:
     """Tempo, beats, downbeats and meter of a song.
+
+    ``tempo_hint`` (BPM, MIN_BPM..MAX_BPM): the tempo the user hears, for the songs the tracker
+    takes at half or double speed. It decides the metrical level instead of
+    :func:`_metrical_level`: :func:`_toward_tempo` doubles or halves the tracked beats while
+    that brings their tempo nearer the hint (in ratio), and the pulse clarity is read at the
+    tracked beats' period. It picks the octave only: the beats stay on the music's onsets (the
+    tracker keeps its prior: with the hint as its prior it put the grid of 100 BPM clicks asked
+    for at 200 BPM 90 ms off the clicks), and a hint a third off (a waltz felt one beat per bar)
+    is not followed. Without a clear pulse the fallback grid runs at the hint.
 
     1. Onset envelope (:func:`_onset_envelopes`): percussive part (HPSS) of a 128-band mel
        spectrogram -> positive log-spectral flux averaged over bands, at RHYTHM_HOP.
@@ -141,17 +152,25 @@ def analyse_rhythm(audio: Audio, *, start_bpm: float = DEFAULT_BPM) -> Rhythm:
     """
     import librosa
 
+    if tempo_hint is not None and not MIN_BPM <= tempo_hint <= MAX_BPM:  # also refuses NaN
+        raise ValueError(f"the tempo hint must be from {MIN_BPM:g} to {MAX_BPM:g} BPM, "
+                         f"got {tempo_hint:g}")
     sr, frame_rate = SAMPLE_RATE, SAMPLE_RATE / RHYTHM_HOP
     duration = audio.duration
     env, levels, chroma = _onset_envelopes(_at_rate(audio, sr))
-    beats = np.empty(0)  # (K,) frames at frame_rate
+    beats = tracked = np.empty(0)  # (K,) frames at frame_rate
     if np.any(env > 0):
-        _, beats = librosa_beat().beat_track(
+        _, tracked = librosa_beat().beat_track(
             onset_envelope=env, sr=sr, hop_length=RHYTHM_HOP, start_bpm=start_bpm
         )
-        beats = _metrical_level(beats.astype(np.float64), env, frame_rate)
-    clarity = _pulse_clarity(env, float(np.median(np.diff(beats)))) if len(beats) >= 2 else 0.0
-    reliable = (len(beats) >= MIN_BEATS and clarity >= MIN_PULSE_CLARITY
+        tracked = tracked.astype(np.float64)
+        beats = (_metrical_level(tracked, env, frame_rate) if tempo_hint is None
+                 else _toward_tempo(tracked, env, frame_rate, float(tempo_hint)))
+    # a hinted octave is the listener's: the pulse's clarity is the tracked beats' (clicks at
+    # 100 BPM have none at the 200 BPM a hint may ask for)
+    pulse = beats if tempo_hint is None else tracked
+    clarity = _pulse_clarity(env, float(np.median(np.diff(pulse)))) if len(pulse) >= 2 else 0.0
+    reliable = (len(pulse) >= MIN_BEATS and clarity >= MIN_PULSE_CLARITY
                 and float(np.percentile(env, 99)) >= MIN_ONSET_DB)
     if reliable:
         beats = _complete_grid(beats / frame_rate, duration)  # frames -> seconds
@@ -163,6 +182,8 @@ def analyse_rhythm(audio: Audio, *, start_bpm: float = DEFAULT_BPM) -> Rhythm:
                                                 hop_length=RHYTHM_HOP, start_bpm=start_bpm)[0])
         if not MIN_BPM <= tempo <= MAX_BPM:
             tempo = DEFAULT_BPM
+        if tempo_hint is not None:
+            tempo = float(tempo_hint)
         beats = _fallback_grid(env, frame_rate, 60.0 / tempo, duration)
         meter, phase = DEFAULT_METER, 0
     bar_position = (np.arange(len(beats)) - phase) % meter  # (K,)
@@ -223,16 +244,41 @@ def _metrical_level(beats: np.ndarray, env: np.ndarray, frame_rate: float) -> np
         return beats
     bpm = 60.0 * frame_rate / float(np.mean(np.diff(beats)))
 
-    def strength(pos: np.ndarray) -> float:
-        idx = np.clip(np.round(pos).astype(int), 1, len(env) - 2)
-        return float(np.maximum(np.maximum(env[idx - 1], env[idx]), env[idx + 1]).mean())
-
-    on = strength(beats)
+    on = _strength(env, beats)
     mids = (beats[:-1] + beats[1:]) / 2
-    if strength(mids) >= DOUBLE_RATIO * on and 2 * bpm <= MAX_BPM:
+    if _strength(env, mids) >= DOUBLE_RATIO * on and 2 * bpm <= MAX_BPM:
         both = np.empty(len(beats) + len(mids))
         both[0::2], both[1::2] = beats, mids
         return both
+    return beats
+
+
+def _strength(env: np.ndarray, positions: np.ndarray) -> float:
+    """Mean envelope peak (max over +-1 frame) at frame positions ``(K,)``."""
+    idx = np.clip(np.round(positions).astype(int), 1, len(env) - 2)
+    return float(np.maximum(np.maximum(env[idx - 1], env[idx]), env[idx + 1]).mean())
+
+
+def _toward_tempo(beats: np.ndarray, env: np.ndarray, frame_rate: float, hint: float) -> np.ndarray:
+    """The beats (frames, ``(K,)``) at the metrical level nearest the tempo ``hint`` (BPM).
+
+    While the beats' tempo is under hint / sqrt 2, the midpoints are inserted (the hint, at most
+    MAX_BPM, bounds it: a 120 BPM song tracked at 120.6 and heard at 240 is doubled); while it
+    is over hint * sqrt 2, every other beat is kept, the set (even or odd) whose envelope is
+    stronger (:func:`_strength`), as long as two remain to give a period
+    (:func:`_complete_grid` extends them over the song; whether the pulse is clear enough to
+    trust is decided on the tracked beats).
+    """
+    if len(beats) < 2:
+        return beats
+    bpm = 60.0 * frame_rate / float(np.mean(np.diff(beats)))
+    while bpm < hint / np.sqrt(2):
+        both = np.empty(2 * len(beats) - 1)
+        both[0::2], both[1::2] = beats, (beats[:-1] + beats[1:]) / 2
+        beats, bpm = both, 2 * bpm
+    while bpm > hint * np.sqrt(2) and len(beats) >= 4:
+        beats = max(beats[0::2], beats[1::2], key=lambda b: _strength(env, b))
+        bpm /= 2
     return beats
 
 

@@ -26,7 +26,14 @@ from app.service import (
     purge_old_requests,
     safe_stem,
 )
-from motionbeat.audio import EmptyAudioError, SilentAudioError, UndecodableAudioError
+from motionbeat.audio import (
+    MAX_BPM,
+    EmptyAudioError,
+    SilentAudioError,
+    UndecodableAudioError,
+    analyse_rhythm,
+    load_audio,
+)
 from motionbeat.core.motion import load_motion
 from render.bodies import SMPL_DIR_ENV, write_synthetic_smpl
 
@@ -51,6 +58,9 @@ LIMITS = Limits(max_upload_mb=1.0, max_duration=8.0)
         (DanceSettings(beat_guidance=-0.01), "beat lock must be from 0 to 0.1"),
         (DanceSettings(beat_guidance=0.5), "beat lock must be from 0 to 0.1"),
         (DanceSettings(beat_guidance="lots"), "beat lock must be a number"),
+        (DanceSettings(bpm=20), "tempo must be from 40 to 240 BPM"),
+        (DanceSettings(bpm=-120), "tempo must be from 40 to 240 BPM"),
+        (DanceSettings(bpm="fast"), "tempo must be a number"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message(settings, message):
@@ -62,6 +72,8 @@ def test_settings_defaults_are_filled_in():
     settings = check_settings(DanceSettings(start=None, duration=None, seed=3.0, steps=5.0, body=""), BODIES)
     assert settings == DanceSettings(0.0, 0.0, 3, None, 5, "mannequin", True)
     assert not check_settings(DanceSettings(foot_lock=False), BODIES).foot_lock
+    assert check_settings(DanceSettings(bpm=0), BODIES).bpm is None  # the form's "find it"
+    assert check_settings(DanceSettings(bpm="128"), BODIES).bpm == 128.0
     assert isinstance(settings.seed, int) and isinstance(settings.steps, int)
 
 
@@ -162,11 +174,13 @@ def test_one_request_through_the_library(checkpoint, songs, tmp_path):
     )
     assert service.default("steps") >= 1 and service.default("guidance") >= 0
     assert service.warm_up() > 0
+    tempo = analyse_rhythm(load_audio(songs["good"])).tempo_bpm
+    heard = round(tempo) * 2 if 2 * round(tempo) <= MAX_BPM else round(tempo) / 2  # other octave
     seen: list[tuple[float, str]] = []
     result = service.generate(
         songs["good"],
         DanceSettings(start=1.0, duration=2.0, seed=4, steps=2, body="skeleton", foot_lock=False,
-                      beat_guidance=0.05),
+                      beat_guidance=0.05, bpm=heard),
         progress=lambda fraction, desc: seen.append((fraction, desc)),
     )
     fractions = [f for f, _ in seen]
@@ -187,6 +201,10 @@ def test_one_request_through_the_library(checkpoint, songs, tmp_path):
     assert motion.meta["app"]["seed"] == 4
     assert motion.meta["app"]["foot_lock"] is False and motion.meta["generator"]["foot_lock"] is False
     assert motion.meta["app"]["beat_guidance"] == 0.05 == motion.meta["generator"]["beat_guidance"]
+    # the tempo hint steers both the dance's beat grid and the scores' music beats
+    assert motion.meta["app"]["bpm"] == heard == motion.meta["generator"]["bpm_hint"]
+    assert motion.meta["tempo_bpm"] == pytest.approx(heard, rel=0.03)
+    assert result.rhythm.tempo_bpm == pytest.approx(heard, rel=0.03)
     scores = result.scores()
     assert 0.0 <= scores["BAS"] <= 1.0 and scores["PFC"] >= 0.0
     assert scores["seed"] == 4 and scores["duration_s"] == pytest.approx(2.0)

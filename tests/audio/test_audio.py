@@ -116,6 +116,26 @@ def test_click_track_at_120_bpm():
     assert np.array_equal(rhythm.downbeat_times, rhythm.beat_times[rhythm.bar_position == 0])
 
 
+def test_a_tempo_hint_picks_the_octave():
+    """A listener's tempo moves the beats to the metrical level nearest it, on the clicks."""
+    song = click_track(100.0, 4, seconds=20.0, offset=0.25)
+    audio = A.audio_from_array(song.samples, song.sr)
+    half = A.analyse_rhythm(audio, tempo_hint=50.0)
+    assert half.tempo_bpm == pytest.approx(50.0, rel=0.02)
+    # every other click, the set with the accented downbeats (k = 0, 2, ...: louder)
+    assert mir_eval.beat.f_measure(song.beat_times[0::2], half.beat_times, 0.07) > 0.9
+    double = A.analyse_rhythm(audio, tempo_hint=200.0)
+    assert double.tempo_bpm == pytest.approx(200.0, rel=0.02)
+    eighths = np.sort(np.r_[song.beat_times, song.beat_times[:-1] + 0.3])  # clicks and midpoints
+    assert mir_eval.beat.f_measure(eighths, double.beat_times, 0.07) > 0.9
+    near = A.analyse_rhythm(audio, tempo_hint=110.0)  # within sqrt 2: the clicks themselves
+    assert near.tempo_bpm == pytest.approx(100.0, rel=0.02)
+    assert mir_eval.beat.f_measure(song.beat_times, near.beat_times, 0.07) > 0.9
+    for bad in (30.0, 300.0, float("nan")):
+        with pytest.raises(ValueError, match="tempo hint must be from 40 to 240"):
+            A.analyse_rhythm(audio, tempo_hint=bad)
+
+
 def test_accented_three_four_is_found():
     song = click_track(100.0, 3, seconds=20.0, offset=0.4)
     rhythm = A.analyse_rhythm(A.audio_from_array(song.samples, song.sr))

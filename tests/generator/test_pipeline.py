@@ -78,6 +78,18 @@ def test_beat_guidance_is_recorded_and_changes_only_the_upper_body(gen, click_tr
     assert change[:, upper].mean() > 3 * change[:, others].mean() > 0
 
 
+def test_a_bpm_hint_sets_the_beat_grid_the_dance_follows(gen, click_tracks):
+    plain = gen.generate(click_tracks["long"], duration=10.0, **FAST)
+    heard = round(plain.meta["tempo_bpm"]) / 2  # a listener who counts every other click
+    half = gen.generate(click_tracks["long"], duration=10.0, bpm=heard, **FAST)
+    assert plain.meta["generator"]["bpm_hint"] is None
+    assert half.meta["generator"]["bpm_hint"] == heard
+    assert half.meta["tempo_bpm"] == pytest.approx(heard, rel=0.02)
+    # every other click: the beat phase the model was given, and the dance with it, changed
+    assert len(half.meta["beat_times"]) == pytest.approx(len(plain.meta["beat_times"]) / 2, abs=1)
+    assert np.abs(half.poses - plain.poses).max() > 1e-4
+
+
 def test_excerpt_start_and_duration(gen, click_tracks):
     motion = gen.generate(click_tracks["long"], start=2.0, duration=5.0, **FAST)
     assert motion.num_frames == 5 * contract.FPS and motion.start_offset == 2.0
@@ -100,6 +112,8 @@ def test_excerpt_start_and_duration(gen, click_tracks):
         ({"guidance": -1.0}, "guidance"),
         ({"beat_guidance": -0.1}, "beat_guidance"),
         ({"beat_guidance": math.inf}, "beat_guidance"),
+        ({"bpm": 300.0}, "bpm must be from 40 to 240"),
+        ({"bpm": 0.0}, "bpm"),
         ({"seed": 1.5}, "seed"),
         ({"sampler": "euler"}, "sampler"),
     ],

@@ -22,7 +22,7 @@ def test_writes_npz_pkl_bvh_and_says_where(untrained_checkpoint, click_tracks, t
     out = tmp_path / "out"
     code, printed, err = run([click_tracks["short"], "--checkpoint", untrained_checkpoint,
                               "--out", out, "--no-video", "--steps", "2", "--seed", "4",
-                              "--beat-guidance", "0.05", "--quiet"], capsys)
+                              "--beat-guidance", "0.05", "--bpm", "240", "--quiet"], capsys)
     assert code == 0, err
     for suffix in (".npz", ".pkl", ".bvh"):
         path = out / f"short{suffix}"
@@ -32,6 +32,8 @@ def test_writes_npz_pkl_bvh_and_says_where(untrained_checkpoint, click_tracks, t
     assert motion.num_frames == 3 * contract.FPS and motion.source_song == str(click_tracks["short"])
     assert motion.meta["generator"]["seed"] == 4
     assert motion.meta["generator"]["beat_guidance"] == 0.05
+    assert motion.meta["generator"]["bpm_hint"] == 240.0  # the click track is at 120
+    assert motion.meta["tempo_bpm"] == pytest.approx(240.0, rel=0.02)  # midpoints added
     aist = load_motion(out / "short.pkl")
     assert abs(aist.num_frames - 3 * contract.AISTPP_FPS) <= 1  # resampled to 60 fps
     assert (out / "short.bvh").read_text().startswith("HIERARCHY")
@@ -97,6 +99,7 @@ def test_keep_joints_from_a_motion(untrained_checkpoint, click_tracks, tmp_path,
         (lambda t, c: [t["short"], "--checkpoint", t["dir"] / "none"], "python -m generator.train"),
         (lambda t, c: [t["short"], "--checkpoint", c, "--start", "10"], "past the end"),
         (lambda t, c: [t["short"], "--checkpoint", c, "--steps", "0"], "steps"),
+        (lambda t, c: [t["short"], "--checkpoint", c, "--bpm", "500"], "bpm must be from 40 to 240"),
         (lambda t, c: [t["empty_dir"], "--checkpoint", c], "no audio files"),
         (lambda t, c: [t["short"], "--checkpoint", c, "--inbetween-from", t["missing"]],
          "no such motion file"),

@@ -16,15 +16,16 @@ BPM = 120.0
 BEAT_S = 60.0 / BPM
 
 
-def _arm_dance(seconds, beats_at, fps=contract.FPS, start_offset=0.0, song=None):
+def _arm_dance(seconds, beats_at, fps=contract.FPS, start_offset=0.0, song=None, beat_s=BEAT_S,
+               meta=None):
     """Arms swing so their speed drops to zero exactly at each beat; feet and root never move."""
     t = np.arange(int(round(seconds * fps))) / fps + start_offset
-    phase = np.pi * (t - beats_at) / BEAT_S  # speed of cos(phase) is zero at every beat
+    phase = np.pi * (t - beats_at) / beat_s  # speed of cos(phase) is zero at every beat
     poses = np.zeros((t.size, contract.NUM_JOINTS, 3))
     for name, sign in (("L_Shoulder", 1.0), ("R_Shoulder", -1.0)):
         poses[:, contract.JOINT_INDEX[name], 2] = sign * 0.6 * np.cos(phase)
     trans = np.tile([0.0, 0.95, 0.0], (t.size, 1))
-    return Motion(poses, trans, fps, source_song=song, start_offset=start_offset)
+    return Motion(poses, trans, fps, source_song=song, start_offset=start_offset, meta=meta or {})
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,20 @@ def test_beats_on_beats_score_high_and_offbeat_low(song, tmp_path):
     assert report["mean"]["bas"] == pytest.approx((on_s["bas"] + off_s["bas"]) / 2)
     # a root that never turns has a fastest turn of 0 degrees
     assert on_s["max_turn"] == 0.0 and report["mean"]["max_turn"] == 0.0
+
+
+def test_a_dance_made_with_a_tempo_hint_is_scored_on_its_beats(song, tmp_path):
+    """Motion beats on every beat and every midpoint: half of them miss the 120 BPM clicks, none
+    miss the 240 BPM grid the dance was made for (``bpm_hint`` in its metadata)."""
+    path, beats = song
+    dance = {"seconds": 8.0, "beats_at": beats[0], "start_offset": 2.0, "song": str(path),
+             "beat_s": BEAT_S / 2}
+    plain = _arm_dance(**dance).save(tmp_path / "plain.npz")
+    hinted = _arm_dance(**dance, meta={"generator": {"bpm_hint": 2 * BPM}}).save(tmp_path / "h.npz")
+    report = score_cli.score_files([plain, hinted], own_other=False)
+    plain_s, hinted_s = report["files"]
+    assert plain_s["bas_motion"] == pytest.approx(0.5, abs=0.1)
+    assert hinted_s["bas_motion"] > 0.9
 
 
 def test_fastest_turn_is_reported_per_file_and_as_the_largest(song, tmp_path, capsys):

@@ -1,0 +1,71 @@
+"""The options of one sampling run (:class:`~generator.sampling.pipeline.DanceGenerator`):
+checked, each bad one a ValueError naming it, and the checkpoint config's defaults filled in."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from generator.model.config import SAMPLERS, GeneratorConfig
+from motionbeat import audio as au
+
+
+def check_number(name: str, value, *, minimum: float, allow_equal: bool = True) -> float:
+    """``value`` as a finite float >= ``minimum`` (> with ``allow_equal`` False), or a
+    ValueError naming it."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number) or number < minimum or (not allow_equal and number == minimum):
+        relation = ">=" if allow_equal else ">"
+        raise ValueError(f"{name} must be a finite number {relation} {minimum:g}, got {value!r}")
+    return number
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    """One sampling run's options, checked (:func:`sampling_options`)."""
+
+    seed: int
+    steps: int
+    guidance: float
+    start: float
+    duration: float | None
+    sampler: str = ""
+    beat_guidance: float = 0.0
+    bpm: float | None = None
+
+
+def sampling_options(
+    config: GeneratorConfig, seed, steps, guidance, start, duration, sampler=None,
+    beat_guidance=None, bpm=None,
+) -> SamplingOptions:
+    """The options of one sampling run, checked (ValueError naming the option) and with the
+    config's defaults where None."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    if steps is None:
+        steps = config.sample_steps
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if guidance is None:
+        guidance = config.guidance_weight
+    guidance = check_number("guidance", guidance, minimum=0.0)
+    start = check_number("start", start, minimum=0.0)
+    if duration is not None:
+        duration = check_number("duration", duration, minimum=0.0, allow_equal=False)
+    sampler = config.sampler if sampler is None else sampler
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+    if beat_guidance is None:
+        beat_guidance = config.beat_guidance
+    beat_guidance = check_number("beat_guidance", beat_guidance, minimum=0.0)
+    if bpm is not None:
+        bpm = check_number("bpm", bpm, minimum=0.0, allow_equal=False)
+        if not au.MIN_BPM <= bpm <= au.MAX_BPM:
+            raise ValueError(f"bpm must be from {au.MIN_BPM:g} to {au.MAX_BPM:g}, got {bpm:g}")
+    return SamplingOptions(int(seed), int(steps), guidance, start, duration, sampler,
+                           beat_guidance, bpm)
