@@ -49,6 +49,8 @@ at 30 fps; BAS: Bailando protocol, music-beat direction). Other data, other musi
 
 SAMPLING_KEYS: tuple[str, ...] = ("sampler", "steps", "guidance", "beat_guidance")
 """What a generator row reports of how its dances were sampled (from their motion metadata)."""
+OPTIONAL_SAMPLING_KEYS: tuple[str, ...] = ("halftime_above_bpm",)
+"""Reported too where the dances' metadata has them (dances made before they existed do not)."""
 
 
 def sampling_settings(dances: list[list[Motion]]) -> dict | None:
@@ -56,7 +58,9 @@ def sampling_settings(dances: list[list[Motion]]) -> dict | None:
     the pipeline."""
     first = next((m for per_song in dances for m in per_song), None)
     meta = {} if first is None else first.meta.get("generator", {})
-    return {k: meta[k] for k in SAMPLING_KEYS} if all(k in meta for k in SAMPLING_KEYS) else None
+    if not all(k in meta for k in SAMPLING_KEYS):
+        return None
+    return {k: meta[k] for k in (*SAMPLING_KEYS, *OPTIONAL_SAMPLING_KEYS) if k in meta}
 
 
 def evaluate(

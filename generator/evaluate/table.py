@@ -84,7 +84,9 @@ def sampling_lines(report: dict) -> list[str]:
         seen.add(r["checkpoint"])
         lines.append(f"- {r['label']}: `{r['checkpoint']}`, {s['sampler']} sampler, {s['steps']} "
                      f"steps, guidance {s['guidance']:g}"
-                     + (f", beat guidance {s['beat_guidance']:g}" if s.get("beat_guidance") else ""))
+                     + (f", beat guidance {s['beat_guidance']:g}" if s.get("beat_guidance") else "")
+                     + (f", half time above {s['halftime_above_bpm']:g} BPM"
+                        if s.get("halftime_above_bpm") else ""))
     return lines
 
 

@@ -28,7 +28,8 @@ DDPM steps, EDGE's sampler, and the SDE form of DPM-Solver++)."""
 STOCHASTIC_SAMPLERS: tuple[str, ...] = ("ddpm", "sde-dpm++")
 """The :data:`SAMPLERS` that draw fresh noise at every step."""
 
-SAMPLING_FIELDS: tuple[str, ...] = ("sampler", "sample_steps", "guidance_weight", "beat_guidance")
+SAMPLING_FIELDS: tuple[str, ...] = ("sampler", "sample_steps", "guidance_weight", "beat_guidance",
+                                    "halftime_above_bpm")
 """:class:`GeneratorConfig` fields that are sampling defaults, chosen after training: a run
 that starts from a checkpoint (``generator.train.train(init=...)``) keeps the checkpoint's."""
 
@@ -110,6 +111,11 @@ class GeneratorConfig:
             body moved this far (root-mean-square, normalised units) up the gradient of the
             correlation of its pulse with the beats; 0 (off) by default, in the shipped
             checkpoints and in those saved before it existed.
+        halftime_above_bpm: a song whose tracked tempo is above this (BPM) is danced at half
+            time: the model's beat and bar phase come from every other beat (the stronger set,
+            ``analyse_rhythm(..., tempo_hint=tempo / 2)``), as a dancer takes a fast song; 0
+            (off) by default and in checkpoints saved before it existed
+            (docs/generator.md, "Half time").
         overlap_frames: frames shared by consecutive windows in long-form sampling
             (EDGE: half a window); at most half a window.
         conditioner: the music features the model was trained on (:data:`CONDITIONERS`):
@@ -150,6 +156,7 @@ class GeneratorConfig:
     sample_steps: int = 25
     guidance_weight: float = 2.5
     beat_guidance: float = 0.0
+    halftime_above_bpm: float = 0.0
     overlap_frames: int = contract.WINDOW_FRAMES // 2
     conditioner: str = "motionbeat"
     encoder_checkpoint: str = ""
@@ -170,7 +177,8 @@ class GeneratorConfig:
             )
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
-        for name in ("loss_snr_gamma", "loss_noise_power", "loss_kinetic", "beat_guidance"):
+        for name in ("loss_snr_gamma", "loss_noise_power", "loss_kinetic", "beat_guidance",
+                     "halftime_above_bpm"):
             value = getattr(self, name)
             if not (value >= 0.0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be a finite number >= 0 (0: off), got {value}")

@@ -37,11 +37,12 @@ class SamplingOptions:
     sampler: str = ""
     beat_guidance: float = 0.0
     bpm: float | None = None
+    halftime_above_bpm: float = 0.0
 
 
 def sampling_options(
     config: GeneratorConfig, seed, steps, guidance, start, duration, sampler=None,
-    beat_guidance=None, bpm=None,
+    beat_guidance=None, bpm=None, halftime_above_bpm=None,
 ) -> SamplingOptions:
     """The options of one sampling run, checked (ValueError naming the option) and with the
     config's defaults where None."""
@@ -67,5 +68,26 @@ def sampling_options(
         bpm = check_number("bpm", bpm, minimum=0.0, allow_equal=False)
         if not au.MIN_BPM <= bpm <= au.MAX_BPM:
             raise ValueError(f"bpm must be from {au.MIN_BPM:g} to {au.MAX_BPM:g}, got {bpm:g}")
+    if halftime_above_bpm is None:
+        halftime_above_bpm = config.halftime_above_bpm
+    halftime_above_bpm = check_number("halftime_above_bpm", halftime_above_bpm, minimum=0.0)
     return SamplingOptions(int(seed), int(steps), guidance, start, duration, sampler,
-                           beat_guidance, bpm)
+                           beat_guidance, bpm, halftime_above_bpm)
+
+
+def dance_rhythm(audio: au.Audio, opts: SamplingOptions) -> au.Rhythm | None:
+    """The beats the model dances to, or None for the conditioner's own ``analyse_rhythm``.
+
+    A user's tempo (``opts.bpm``) places them (``analyse_rhythm``'s ``tempo_hint``); else, with
+    ``opts.halftime_above_bpm`` > 0, a song tracked faster than it (with a clear pulse) gets every
+    other beat, the stronger set: ``tempo_hint`` = half its tempo (docs/generator.md, "Half
+    time")."""
+    if opts.bpm is not None:
+        return au.analyse_rhythm(audio, tempo_hint=opts.bpm)
+    if opts.halftime_above_bpm <= 0:
+        return None
+    tracked = au.analyse_rhythm(audio)
+    half = tracked.tempo_bpm / 2
+    if tracked.reliable and tracked.tempo_bpm > opts.halftime_above_bpm and half >= au.MIN_BPM:
+        return au.analyse_rhythm(audio, tempo_hint=half)
+    return tracked

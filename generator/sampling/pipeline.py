@@ -55,7 +55,12 @@ from generator.sampling.checkpoint import (
 from generator.sampling.constraints import fit_constraint
 from generator.sampling.editing import Constraint
 from generator.sampling.longform import sample_long
-from generator.sampling.options import SamplingOptions, check_number, sampling_options
+from generator.sampling.options import (
+    SamplingOptions,
+    check_number,
+    dance_rhythm,
+    sampling_options,
+)
 from motionbeat import audio as au
 from motionbeat.core import contract
 from motionbeat.core.motion import Motion
@@ -197,6 +202,7 @@ class DanceGenerator:
         sampler: str | None = None,
         beat_guidance: float | None = None,
         bpm: float | None = None,
+        halftime_above_bpm: float | None = None,
     ) -> Motion:
         """Dance for one song (a path or a decoded :class:`motionbeat.audio.Audio`).
 
@@ -220,6 +226,9 @@ class DanceGenerator:
             bpm: the song's tempo as the user hears it, for a song whose beats the tracker
                 finds at half or double speed (``motionbeat.audio.analyse_rhythm``'s
                 ``tempo_hint``); None: the tracker decides.
+            halftime_above_bpm: dance a song tracked faster than this at half time
+                (:func:`generator.sampling.options.dance_rhythm`; default: the config's; 0 = off);
+                a ``bpm`` given wins.
         Returns:
             a :class:`Motion` at :data:`contract.FPS` naming the song, the excerpt's start
             offset in it and this generator's model hash.
@@ -227,7 +236,7 @@ class DanceGenerator:
         return self.generate_many(
             [audio], seed=seed, steps=steps, guidance=guidance, start=start, duration=duration,
             constraint=constraint, progress=progress, foot_lock=foot_lock, sampler=sampler,
-            beat_guidance=beat_guidance, bpm=bpm,
+            beat_guidance=beat_guidance, bpm=bpm, halftime_above_bpm=halftime_above_bpm,
         )[0]
 
     def generate_many(
@@ -245,6 +254,7 @@ class DanceGenerator:
         sampler: str | None = None,
         beat_guidance: float | None = None,
         bpm: float | None = None,
+        halftime_above_bpm: float | None = None,
     ) -> list[Motion]:
         """Dances for several songs in one sampling run; options as :meth:`generate`, the same
         for every song (``constraint`` may also be a list, one per song). Each song's dance
@@ -253,6 +263,7 @@ class DanceGenerator:
             audios, foot_locks=(foot_lock,), seed=seed, steps=steps, guidance=guidance,
             start=start, duration=duration, constraint=constraint, progress=progress,
             sampler=sampler, beat_guidance=beat_guidance, bpm=bpm,
+            halftime_above_bpm=halftime_above_bpm,
         )[0]
 
     def generate_many_variants(
@@ -270,6 +281,7 @@ class DanceGenerator:
         sampler: str | None = None,
         beat_guidance: float | None = None,
         bpm: float | None = None,
+        halftime_above_bpm: float | None = None,
     ) -> list[list[Motion]]:
         """:meth:`generate_many` once, its samples finished once per ``foot_locks`` setting:
         ``[dances with foot_locks[0], dances with foot_locks[1], ...]``. The default gives the
@@ -284,7 +296,7 @@ class DanceGenerator:
         if not audios:
             return [[] for _ in locks]
         opts = sampling_options(self.config, seed, steps, guidance, start, duration, sampler,
-                                beat_guidance, bpm)
+                                beat_guidance, bpm, halftime_above_bpm)
         if constraint is None or isinstance(constraint, Constraint):
             constraints = [constraint] * len(audios)
         else:
@@ -301,8 +313,7 @@ class DanceGenerator:
             decoded = audio if isinstance(audio, au.Audio) else au.load_audio(audio)
             # check the excerpt before the (slower) conditioning of the whole song
             segment_frames(au.num_frames(decoded), opts.start, opts.duration)
-            rhythm = None if opts.bpm is None else au.analyse_rhythm(decoded, tempo_hint=opts.bpm)
-            song = self.conditioner.condition(decoded, rhythm)
+            song = self.conditioner.condition(decoded, dance_rhythm(decoded, opts))
             first, stop = segment_frames(song.num_frames, opts.start, opts.duration)
             rows.append(song.sliced(first, stop))
             report("features", (i + 1) / len(audios))
@@ -368,6 +379,7 @@ class DanceGenerator:
                 "sampler": opts.sampler,
                 "beat_guidance": opts.beat_guidance,
                 "bpm_hint": opts.bpm,
+                "halftime_above_bpm": opts.halftime_above_bpm,
                 "foot_lock": False,
             },
             "song_duration": rows.duration,

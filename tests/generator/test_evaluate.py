@@ -119,7 +119,8 @@ def test_each_generator_row_names_its_sampling_settings(run, generators):
             continue
         config = json.loads(Path(f"{row['checkpoint']}.json").read_text())
         assert row["sampling"] == {"sampler": "sde-dpm++", "steps": config["sample_steps"],
-                                   "guidance": config["guidance_weight"], "beat_guidance": 0.1}
+                                   "guidance": config["guidance_weight"], "beat_guidance": 0.1,
+                                   "halftime_above_bpm": 0.0}
         assert config["beat_guidance"] == 0.0  # the command line's strength, not the checkpoint's
     for stem in generators:  # one line per checkpoint, its raw row shares it
         assert text.count(f"`{stem}`, sde-dpm++ sampler, ") == 1
