@@ -1,8 +1,8 @@
 """Dance to songs from the command line: motion files and a video for every song.
 
     python -m generator.sample SONG_OR_DIR... [--out DIR] [--checkpoint STEM] [--seed N]
-        [--steps N] [--guidance W] [--beat-guidance S] [--bpm B] [--sampler KIND] [--start S] [--duration S]
-        [--device cpu|cuda]
+        [--steps N] [--guidance W] [--beat-guidance S] [--bpm B] [--halftime-above B]
+        [--sampler KIND] [--start S] [--duration S] [--device cpu|cuda]
         [--no-video] [--body mannequin|smpl|skeleton] [--size 512]
         [--formats npz,pkl,bvh,glb] [--rig smpl|mixamo]
         [--inbetween-from MOTION [--keyframe-every S]]
@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bpm", type=float, default=None,
                    help="the song's tempo as you hear it, for a song whose beats come out at half "
                         "or double speed (default: found by the beat tracker)")
+    p.add_argument("--halftime-above", type=float, default=None, metavar="BPM",
+                   help="dance a song tracked faster than this at half time, on every other "
+                        "beat (default: config; 0 = off)")
     p.add_argument("--sampler", choices=SAMPLERS, default=None,
                    help=f"sampling scheduler (default: config); {' and '.join(STOCHASTIC_SAMPLERS)} "
                         "add fresh noise at each step")
@@ -267,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             songs, seed=args.seed, steps=args.steps, guidance=args.guidance, sampler=args.sampler,
             start=args.start, duration=args.duration, constraint=constraint, progress=progress,
             foot_lock=not args.no_foot_lock, beat_guidance=args.beat_guidance, bpm=args.bpm,
+            halftime_above_bpm=args.halftime_above,
         )
         progress.close()
         progress.lap(progress.stage or "sampling")

@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--guidance", type=float, default=None, help="guidance weight (default: the checkpoint's)")
     p.add_argument("--beat-guidance", type=float, default=None,
                    help="beat guidance strength (default: the checkpoint's; 0 = off)")
+    p.add_argument("--halftime-above", type=float, default=None, metavar="BPM",
+                   help="dance songs tracked faster than this at half time (default: the "
+                        "checkpoint's; 0 = off)")
     p.add_argument("--sampler", choices=SAMPLERS, default=None, help="sampler (default: the checkpoint's)")
     p.add_argument("--no-foot-lock", action="store_true",
                    help="score the generators' raw output (generator.cleanup.footlock off)")
@@ -76,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             corpus, a.generators, split=a.split, max_songs=a.max_songs, seconds=seconds,
             seed=a.seed, samples=a.samples, reference=a.reference, steps=a.steps,
             guidance=a.guidance, beat_guidance=a.beat_guidance, sampler=a.sampler, device=a.device,
+            halftime_above_bpm=a.halftime_above,
             log=log, foot_lock=not a.no_foot_lock,
             row_kinds=a.rows, raw_rows=a.raw_rows,
         )

@@ -37,7 +37,8 @@ def test_overrides_and_validation():
     with pytest.raises(ValueError):
         config_for("tiny", overlap_frames=contract.WINDOW_FRAMES)
     for bad in (-1.0, float("nan"), float("inf")):
-        for name in ("loss_snr_gamma", "loss_noise_power", "loss_kinetic"):
+        for name in ("loss_snr_gamma", "loss_noise_power", "loss_kinetic", "beat_guidance",
+                     "halftime_above_bpm"):
             with pytest.raises(ValueError, match=name):
                 config_for("tiny", **{name: bad})
 

@@ -90,6 +90,29 @@ def test_a_bpm_hint_sets_the_beat_grid_the_dance_follows(gen, click_tracks):
     assert np.abs(half.poses - plain.poses).max() > 1e-4
 
 
+def test_half_time_dances_a_fast_song_on_every_other_beat(gen, click_tracks):
+    from generator.sampling.options import dance_rhythm, sampling_options
+
+    song = au.load_audio(click_tracks["long"])  # clicks at 120 BPM
+    opts = sampling_options(gen.config, 0, None, None, 0.0, None)
+    assert gen.config.halftime_above_bpm == opts.halftime_above_bpm == 0.0  # off by default
+    assert dance_rhythm(song, opts) is None  # the conditioner's own analyse_rhythm
+    slow = sampling_options(gen.config, 0, None, None, 0.0, None, halftime_above_bpm=130.0)
+    fast = sampling_options(gen.config, 0, None, None, 0.0, None, halftime_above_bpm=100.0)
+    assert dance_rhythm(song, slow).tempo_bpm == pytest.approx(120.0, rel=0.02)
+    halved = dance_rhythm(song, fast)
+    assert halved.tempo_bpm == pytest.approx(60.0, rel=0.02)
+    # every other click, the set with the louder bar-starting clicks (the click track's k % 4 == 0)
+    assert np.min(np.abs(halved.beat_times[:, None] - np.arange(0.0, 40.0, 1.0)[None]), axis=1).max() < 0.05
+    told = sampling_options(gen.config, 0, None, None, 0.0, None, bpm=120.0, halftime_above_bpm=100.0)
+    assert dance_rhythm(song, told).tempo_bpm == pytest.approx(120.0, rel=0.02)  # a user's tempo wins
+    motion = gen.generate(click_tracks["long"], duration=10.0, halftime_above_bpm=100.0, **FAST)
+    assert motion.meta["generator"]["halftime_above_bpm"] == 100.0
+    assert motion.meta["tempo_bpm"] == pytest.approx(60.0, rel=0.02)
+    with pytest.raises(ValueError, match="halftime_above_bpm"):
+        gen.generate(click_tracks["short"], halftime_above_bpm=-1.0, **FAST)
+
+
 def test_excerpt_start_and_duration(gen, click_tracks):
     motion = gen.generate(click_tracks["long"], start=2.0, duration=5.0, **FAST)
     assert motion.num_frames == 5 * contract.FPS and motion.start_offset == 2.0
