@@ -307,23 +307,30 @@ def generator_config(
     conditioner: str = "librosa",
     encoder_checkpoint: str | os.PathLike | None = None,
     generator_stem: str | os.PathLike | None = None,
+    *,
+    encoder_identity: tuple[int, str] | None = None,
     **overrides,
 ) -> GeneratorConfig:
     """``config_for(size)`` with the conditioner's fields filled in.
 
-    For ``"motionbeat"`` this loads the encoder (to read its width and hash); its stem is stored
-    relative to ``generator_stem``'s folder (or as given when there is no generator stem).
+    For ``"motionbeat"`` this loads the encoder to read its width and hash, unless
+    ``encoder_identity`` = (width, hash) gives them (a training pack records them, and its
+    machine may lack the weights); the stem is stored relative to ``generator_stem``'s folder
+    (or as given when there is no generator stem).
     """
     if conditioner == "librosa":
         return config_for(size, conditioner="librosa", music_dim=LIBROSA_FEATURE_DIM, **overrides)
     if conditioner != "motionbeat":
         raise ConditioningError(f"unknown conditioner {conditioner!r}; choose from {CONDITIONERS}")
-    enc = MotionBeatConditioner(encoder_checkpoint or DEFAULT_ENCODER, device="cpu")
-    ref = (encoder_reference(enc.checkpoint, generator_stem) if generator_stem is not None
-           else enc.checkpoint.as_posix())
+    stem = Path(encoder_checkpoint or DEFAULT_ENCODER)
+    if encoder_identity is None:
+        enc = MotionBeatConditioner(stem, device="cpu")
+        encoder_identity = (enc.feature_dim, enc.model_hash)
+    width, model_hash = encoder_identity
+    ref = encoder_reference(stem, generator_stem) if generator_stem is not None else stem.as_posix()
     return config_for(
-        size, conditioner="motionbeat", music_dim=enc.feature_dim, encoder_checkpoint=ref,
-        encoder_hash=enc.model_hash, **overrides,
+        size, conditioner="motionbeat", music_dim=width, encoder_checkpoint=ref,
+        encoder_hash=model_hash, **overrides,
     )
 
 

@@ -224,13 +224,13 @@ def train(
     elif resume:
         size, conditioner, encoder = defaults_from(saved_config(out), out, size, conditioner,
                                                     encoder)
+    size = size or DEFAULT_SIZE
     pack = read_pack(corpus_dir, ("train", "val")) if is_pack(corpus_dir) else None
     if pack is not None:  # the index names the conditioner and the encoder
-        size = size or DEFAULT_SIZE
         check_pack_encoder(pack, encoder)
         cfg = pack_config(pack.info, size, out, conditioner, **(config_overrides or {}))
     else:
-        size, conditioner = size or DEFAULT_SIZE, conditioner or DEFAULT_CONDITIONER
+        conditioner = conditioner or DEFAULT_CONDITIONER
         cfg = generator_config(size, conditioner, encoder or DEFAULT_ENCODER, generator_stem=out,
                                **(config_overrides or {}))
     init_meta = None

@@ -56,10 +56,10 @@ from generator.model.conditioning import (
     MusicCondition,
     cache_dir_for,
     condition_corpus,
-    encoder_reference,
+    generator_config,
     make_conditioner,
 )
-from generator.model.config import GeneratorConfig, config_for
+from generator.model.config import GeneratorConfig
 from motionbeat.core import contract
 from motionbeat.core.fileio import atomic_path
 
@@ -376,18 +376,12 @@ def pack_config(
     **overrides,
 ) -> GeneratorConfig:
     """The generator config of a run on a pack (``info``: its index), without the encoder's
-    weights: the width and the encoder's hash come from the index, and the encoder's stem is
-    stored relative to ``generator_stem``'s folder as
-    :func:`generator.model.conditioning.generator_config` stores it (the pack's stem is relative
-    to the folder it was written from, the repository's root)."""
+    weights: :func:`generator.model.conditioning.generator_config` with the width and hash the
+    index records (the pack's encoder stem is relative to the folder it was written from, the
+    repository's root)."""
     if conditioner is not None and conditioner != info["conditioner"]:
         raise PackError(f"the pack holds {info['conditioner']} features, not {conditioner}")
-    if info["conditioner"] == "librosa":
-        return config_for(size, conditioner="librosa", music_dim=int(info["music_dim"]),
-                          **overrides)
-    encoder = info["encoder"]
-    return config_for(
-        size, conditioner="motionbeat", music_dim=int(info["music_dim"]),
-        encoder_checkpoint=encoder_reference(encoder["checkpoint"], generator_stem),
-        encoder_hash=encoder["hash"], **overrides,
-    )
+    encoder = info["encoder"] or {}
+    identity = (int(info["music_dim"]), encoder["hash"]) if encoder else None
+    return generator_config(size, info["conditioner"], encoder.get("checkpoint"), generator_stem,
+                            encoder_identity=identity, **overrides)
