@@ -88,6 +88,7 @@ def fetch_package(package: str, cache: Path) -> tuple[Path, str]:
     """
     if package not in PACKAGES:
         raise ValueError(f"{package} is not one of the allowed music packages {PACKAGES}")
+    cache = Path(cache).resolve()  # the commands run in the cache: a relative path would not resolve there
     root = cache / "root" / package
     debs = cache / "debs"
     marker = root / _DONE

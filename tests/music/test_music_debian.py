@@ -1,6 +1,7 @@
 """Recorded music from Debian packages: finding tracks and their licences (offline fakes)."""
 
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,3 +88,23 @@ def test_fetch_is_resumable(tmp_path, monkeypatch):
     (root / md._DONE).write_text("0.6.1\n")
     got, version = md.fetch_package("xmoto-data", tmp_path)
     assert got == root and version == "0.6.1" and calls == []
+
+
+def test_fetch_with_a_relative_cache(tmp_path, monkeypatch):
+    """The commands run inside the cache, so every path they name must resolve from there
+    (a relative ``--out`` once sent dpkg looking for ``corpus/debian-cache/...`` inside itself)."""
+    monkeypatch.chdir(tmp_path)
+    debs = tmp_path / "corpus" / "debian-cache" / "debs"
+    debs.mkdir(parents=True)
+    (debs / "xmoto-data_0.6.1_all.deb").write_bytes(b"not a real package")
+    seen = []
+
+    def fake_run(cmd, cwd):
+        seen.append(cmd)
+        for arg in cmd[2:]:  # dpkg -x DEB ROOT
+            assert (Path(cwd) / arg).exists(), f"{arg} does not resolve from {cwd}"
+
+    monkeypatch.setattr(md, "_run", fake_run)
+    root, version = md.fetch_package("xmoto-data", Path("corpus/debian-cache"))
+    assert seen and seen[0][:2] == ["dpkg", "-x"] and version == "0.6.1"
+    assert root == tmp_path / "corpus" / "debian-cache" / "root" / "xmoto-data"
