@@ -14,6 +14,7 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from generator.model.style import STYLE_DIM
 from motionbeat.audio import N_MELS
 from motionbeat.core import contract
 
@@ -36,6 +37,7 @@ that starts from a checkpoint (``generator.train.train(init=...)``) keeps the ch
 OBJECTIVE_FIELDS: tuple[str, ...] = (
     "loss_recon", "loss_velocity", "loss_fk", "loss_foot", "loss_foot_velocity",
     "loss_root_turn", "loss_kinetic", "loss_snr_gamma", "loss_noise_power", "contact_threshold",
+    "style_dropout",
 )
 """:class:`GeneratorConfig` fields that shape only the training loss, not the model: a run that
 starts from a checkpoint may change them (fine-tuning with another objective); it keeps its own."""
@@ -118,6 +120,13 @@ class GeneratorConfig:
             (docs/generator.md, "Half time").
         overlap_frames: frames shared by consecutive windows in long-form sampling
             (EDGE: half a window); at most half a window.
+        style_dim: 0 (no style input: every checkpoint saved before it existed) or
+            :data:`generator.model.style.STYLE_DIM`: the denoiser takes the dance's style, how
+            fast each part of the body moves over the whole dance (:mod:`generator.model.style`),
+            and sampling draws one per dance, so a dance keeps its energy from window to window.
+            A run may add it to a checkpoint without it (``init``): the new input starts at zero.
+        style_dropout: fraction of the training windows whose style is withheld (the model
+            also learns to dance without one).
         conditioner: the music features the model was trained on (:data:`CONDITIONERS`):
             ``"motionbeat"`` (frozen encoder features, ``music_dim`` = the encoder's width) or
             ``"librosa"`` (log-mel + onset, ``music_dim`` = :data:`LIBROSA_FEATURE_DIM`).
@@ -158,6 +167,8 @@ class GeneratorConfig:
     beat_guidance: float = 0.0
     halftime_above_bpm: float = 0.0
     overlap_frames: int = contract.WINDOW_FRAMES // 2
+    style_dim: int = 0
+    style_dropout: float = 0.1
     conditioner: str = "motionbeat"
     encoder_checkpoint: str = ""
     encoder_hash: str = ""
@@ -182,6 +193,10 @@ class GeneratorConfig:
             value = getattr(self, name)
             if not (value >= 0.0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be a finite number >= 0 (0: off), got {value}")
+        if self.style_dim not in (0, STYLE_DIM):
+            raise ValueError(f"style_dim must be 0 (off) or {STYLE_DIM}, got {self.style_dim}")
+        if not 0.0 <= self.style_dropout < 1.0:
+            raise ValueError(f"style_dropout must be in [0, 1), got {self.style_dropout}")
         if not 0.0 <= self.cond_dropout < 1.0:
             raise ValueError(f"cond_dropout must be in [0, 1), got {self.cond_dropout}")
         if self.conditioner not in CONDITIONERS:
@@ -286,10 +301,11 @@ def size_of(config: GeneratorConfig) -> str | None:
     """The :data:`GENERATOR_SIZES` name whose model ``config`` has, or None.
 
     Compares every field but the sampling defaults, the loss (:data:`SAMPLING_FIELDS`,
-    :data:`OBJECTIVE_FIELDS`: chosen per run) and the conditioner's (:data:`CONDITIONER_FIELDS`),
+    :data:`OBJECTIVE_FIELDS`: chosen per run), the conditioner's (:data:`CONDITIONER_FIELDS`) and
+    ``style_dim`` (an input, not a size),
     so a checkpoint's size can be read back from its config (the config stores no size name).
     """
-    skip = set(SAMPLING_FIELDS) | set(OBJECTIVE_FIELDS) | set(CONDITIONER_FIELDS)
+    skip = set(SAMPLING_FIELDS) | set(OBJECTIVE_FIELDS) | set(CONDITIONER_FIELDS) | {"style_dim"}
     mine = {k: v for k, v in config.to_dict().items() if k not in skip}
     for name, registered in GENERATOR_SIZES.items():
         theirs = registered.to_dict()

@@ -10,7 +10,10 @@ D = ``frame_dim``, C = ``music_dim``, d = ``d_model``, H heads of width h = d / 
   through ``music_layers`` transformer encoder layers; rows whose condition is dropped are
   replaced by a learned null token (classifier-free guidance, Ho & Salimans 2022; EDGE keeps a
   learned null embedding the same way);
-* conditioning vector c = MLP(sinusoid(t)) + MLP(masked mean of the music tokens);
+* conditioning vector c = MLP(sinusoid(t)) + MLP(masked mean of the music tokens), plus, when
+  the config has a style input (``style_dim``), a linear map of the dance's standardised style
+  and a presence flag, [(s - mu_s) / sigma_s, 1] (zeros when withheld), zero-initialised so a
+  model given the input starts as the one without it (:mod:`generator.model.style`);
 * ``num_layers`` decoder blocks, each self-attention -> cross-attention to the music tokens ->
   MLP, every sub-layer modulated by adaLN-Zero from c (Peebles & Xie, "Scalable Diffusion
   Models with Transformers", ICCV 2023: h + gate * f(LN(h) * (1 + scale) + shift)); EDGE uses
@@ -40,6 +43,7 @@ from einops import rearrange
 from torch import nn
 
 from generator.model.config import GeneratorConfig
+from generator.model.style import style_statistics
 from motionbeat.core import contract, kinematics
 
 MAX_PERIOD: float = 10000.0
@@ -234,6 +238,16 @@ class Denoiser(nn.Module):
         self.null_pooled = nn.Parameter(torch.randn(d) * NULL_INIT_STD)
         self.pool_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
         self.music_to_motion = nn.Linear(d, d)
+        # the dance's style (generator.model.style): statistics for drawing one, and its input
+        self.style_in = None
+        if cfg.style_dim:
+            k = cfg.style_dim
+            self.register_buffer("style_mean", torch.zeros(k))
+            self.register_buffer("style_std", torch.ones(k))
+            self.register_buffer("style_chol", torch.eye(k))
+            self.style_in = nn.Linear(k + 1, d)  # + 1: the presence flag
+            nn.init.zeros_(self.style_in.weight)
+            nn.init.zeros_(self.style_in.bias)
         # timestep
         self.time_mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.SiLU(), nn.Linear(4 * d, d))
         # motion path
@@ -261,6 +275,34 @@ class Denoiser(nn.Module):
         self.music_std.copy_(
             torch.as_tensor(std, dtype=self.music_std.dtype).clamp_min(STD_FLOOR)
         )
+
+    @torch.no_grad()
+    def set_style_statistics(self, styles) -> None:
+        """Fit the style draw to the (N, style_dim) styles of the training dances."""
+        if not self.config.style_dim:
+            raise ValueError("this model has no style input (style_dim 0)")
+        for buf, value in zip((self.style_mean, self.style_std, self.style_chol),
+                              style_statistics(styles), strict=True):
+            buf.copy_(torch.as_tensor(value, dtype=buf.dtype))
+
+    def draw_style(self, generator: torch.Generator | None = None, count: int = 1) -> torch.Tensor:
+        """(count, style_dim) styles drawn from the training dances' Gaussian:
+        mean + std * (L n), n ~ N(0, I) from ``generator`` (on the CPU)."""
+        if not self.config.style_dim:
+            raise ValueError("this model has no style input (style_dim 0)")
+        n = torch.randn(count, self.config.style_dim, generator=generator).to(self.style_mean)
+        return self.style_mean + self.style_std * (n @ self.style_chol.T)  # (count, K)
+
+    def _style_vector(self, style: torch.Tensor | None, batch: int, device) -> torch.Tensor:
+        """(B, K) physical styles or None -> (B, K + 1) standardised styles and presence flag;
+        a row of NaN (or None for all rows) is a withheld style, all zeros."""
+        k = self.config.style_dim
+        if style is None:
+            return torch.zeros(batch, k + 1, device=device)
+        style = style.to(device=device, dtype=self.style_mean.dtype).reshape(batch, k)  # (B, K)
+        present = ~torch.isnan(style).any(dim=-1, keepdim=True)  # (B, 1)
+        z = torch.where(present, (style - self.style_mean) / self.style_std, 0.0)  # (B, K)
+        return torch.cat([z, present.to(z.dtype)], dim=-1)  # (B, K + 1)
 
     def normalize(self, frames: torch.Tensor) -> torch.Tensor:
         """(..., D) physical frames -> (..., D) model space: (x - mean) / std."""
@@ -309,6 +351,7 @@ class Denoiser(nn.Module):
         phase: torch.Tensor | None = None,
         frame_mask: torch.Tensor | None = None,
         cond_mask: torch.Tensor | None = None,
+        style: torch.Tensor | None = None,
     ) -> Condition:
         """Music tokens, pooled vector and cross-attention keys/values.
 
@@ -317,6 +360,9 @@ class Denoiser(nn.Module):
             phase: (B, T, phase_dim) beat and bar phase in [0, 1); zeros when None.
             frame_mask: (B, T) bool, True on real frames (False on padding); None = all real.
             cond_mask: (B,) bool, True keeps the music, False uses the learned null condition.
+            style: (B, style_dim) physical styles (:func:`generator.model.style.dance_style`),
+                a NaN row where a dance's is withheld; None = none given. Ignored by a model
+                without a style input. Not dropped with the music: both guidance branches see it.
         """
         cfg = self.config
         batch, num_frames, _ = music.shape
@@ -352,6 +398,8 @@ class Denoiser(nn.Module):
             tokens = torch.where(keep[:, None, None], tokens, null_tokens)  # (B, N, d)
             pooled = torch.where(keep[:, None], pooled, self.null_pooled)  # (B, d)
         pooled = self.pool_mlp(pooled)  # (B, d)
+        if self.style_in is not None:
+            pooled = pooled + self.style_in(self._style_vector(style, batch, pooled.device))  # (B, d)
         cross_kv = [block.cross_attn.keys_values(tokens) for block in self.blocks]
         return Condition(tokens, pooled, key_mask, cross_kv)
 
@@ -391,9 +439,10 @@ class Denoiser(nn.Module):
         phase: torch.Tensor | None = None,
         frame_mask: torch.Tensor | None = None,
         cond_mask: torch.Tensor | None = None,
+        style: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """One call, condition included: (B, T, D) x_t -> (B, T, D) predicted x_0 (normalised)."""
-        cond = self.encode_condition(music, phase, frame_mask, cond_mask)
+        cond = self.encode_condition(music, phase, frame_mask, cond_mask, style)
         return self.denoise(x_t, timesteps, cond, frame_mask)
 
     def num_parameters(self) -> int:

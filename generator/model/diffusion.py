@@ -148,6 +148,7 @@ def training_step(
     frame_mask: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
     timestep_weighting: bool = True,
+    style: torch.Tensor | None = None,
 ) -> TrainingOutput:
     """Noise a batch, predict it back, score it with the EDGE objective.
 
@@ -162,6 +163,9 @@ def training_step(
         timestep_weighting: weight each window by :func:`timestep_weights` when the config's
             ``loss_snr_gamma`` or ``loss_noise_power`` is set (False: every t alike, the
             validation loss).
+        style: (B, style_dim) each window's dance style, for a model with a style input; each
+            row is withheld with probability ``style_dropout`` (drawn after everything above,
+            so a model without one draws the same numbers as before).
     """
     cfg = denoiser.config
     batch = motion.shape[0]
@@ -171,7 +175,10 @@ def training_step(
     noise = torch.randn(x0.shape, generator=generator).to(device)  # (B, T, D)
     x_t = scheduler.add_noise(x0, noise, t)  # (B, T, D)
     cond_mask = (torch.rand(batch, generator=generator) >= cfg.cond_dropout).to(device)  # (B,)
-    pred = denoiser(x_t, t, music, phase, frame_mask, cond_mask)  # (B, T, D)
+    if cfg.style_dim and style is not None:
+        keep = (torch.rand(batch, generator=generator) >= cfg.style_dropout).to(device)  # (B,)
+        style = torch.where(keep[:, None], style.to(device), torch.nan)  # (B, K), NaN = withheld
+    pred = denoiser(x_t, t, music, phase, frame_mask, cond_mask, style)  # (B, T, D)
     weight = None
     if timestep_weighting and (cfg.loss_snr_gamma > 0 or cfg.loss_noise_power > 0):
         weight = timestep_weights(scheduler, t, cfg.loss_snr_gamma, cfg.loss_noise_power)  # (B,)
@@ -241,17 +248,20 @@ def guided_condition(
     phase: torch.Tensor | None,
     frame_mask: torch.Tensor | None,
     guidance_weight: float,
+    style: torch.Tensor | None = None,
 ) -> Condition:
-    """Condition rows for :func:`guided_denoise`: B music rows, then B null rows when w != 1."""
+    """Condition rows for :func:`guided_denoise`: B music rows, then B null rows when w != 1
+    (the same ``style`` (B, K) in both)."""
     batch = music.shape[0]
     if guidance_weight == 1.0:
-        return denoiser.encode_condition(music, phase, frame_mask)
+        return denoiser.encode_condition(music, phase, frame_mask, style=style)
     cond_mask = torch.cat([torch.ones(batch), torch.zeros(batch)]).bool().to(music.device)  # (2B,)
 
     def twice(x):
         return None if x is None else torch.cat([x, x])
 
-    return denoiser.encode_condition(twice(music), twice(phase), twice(frame_mask), cond_mask)
+    return denoiser.encode_condition(twice(music), twice(phase), twice(frame_mask), cond_mask,
+                                     twice(style))
 
 
 def guided_denoise(

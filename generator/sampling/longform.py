@@ -196,6 +196,7 @@ def sample_long(
     max_windows_per_call: int = MAX_WINDOWS_PER_CALL,
     return_windows: bool = False,
     beat_guidance: float = 0.0,
+    style: torch.Tensor | Sequence[torch.Tensor | None] | None = None,
 ) -> torch.Tensor | list[torch.Tensor] | LongformResult:
     """Dance for whole songs: (T, C) music features -> (T, D) physical frames, any T >= 1.
 
@@ -217,6 +218,9 @@ def sample_long(
         return_windows: return a :class:`LongformResult` with the windows before the join.
         beat_guidance: strength of :mod:`generator.sampling.beat_guidance` (0 = off; needs
             ``phase``): each step's clean windows are nudged so the body settles on the beats.
+        style: (style_dim,) the dance's style (:mod:`generator.model.style`; a list for several
+            songs, None entries for none), given to every window of its song; ignored by a
+            model without a style input.
     Returns:
         (T, D) for one song, a list for a list, or a :class:`LongformResult`.
     """
@@ -247,6 +251,12 @@ def sample_long(
             for p, m in zip(phases, musics, strict=True)
         ]
         phase_win = layout.flatten(filled)[index]  # (N, W, 2)
+    style_win = None
+    styles = _as_list(style, single, len(musics))
+    if cfg.style_dim and any(st is not None for st in styles):
+        rows = [torch.full((cfg.style_dim,), torch.nan) if st is None else st.reshape(-1).float().cpu()
+                for st in styles]
+        style_win = torch.stack(rows).to(device)[layout.song.to(device)]  # (N, K), NaN = none
     valid_win = layout.valid.to(device)[index]  # (N, W)
     mask_win = None if bool(valid_win.all()) else valid_win
 
@@ -260,6 +270,7 @@ def sample_long(
             None if phase_win is None else phase_win[c],
             None if mask_win is None else mask_win[c],
             w,
+            None if style_win is None else style_win[c],
         )
         for c in chunks
     ]

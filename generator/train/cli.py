@@ -14,6 +14,7 @@ from pathlib import Path
 
 from generator.model.conditioning import DEFAULT_ENCODER
 from generator.model.config import CONDITIONERS, GENERATOR_SIZES
+from generator.model.style import STYLE_DIM
 from generator.sampling.checkpoint import DEFAULT_CHECKPOINT
 from generator.train.loop import (
     DEFAULT_CONDITIONER,
@@ -69,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kinetic-weight", type=float, default=None,
                    help="weight of the kinetic-envelope loss (GeneratorConfig.loss_kinetic; "
                         "default 0: off)")
+    p.add_argument("--style", action="store_true",
+                   help="give the model each dance's style, how fast each part of the body moves "
+                        "over the whole dance (GeneratorConfig.style_dim; with --init it is added "
+                        "to a checkpoint without one); sampling then draws one per dance")
     p.add_argument("--save-every", type=int, default=TrainOptions.save_every)
     p.add_argument("--mixed-precision", default="no", choices=("no", "fp16", "bf16"))
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -86,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {k: v for k, v in (("loss_snr_gamma", a.snr_gamma),
                                    ("loss_noise_power", a.noise_power),
                                    ("loss_kinetic", a.kinetic_weight)) if v is not None}
+    if a.style:
+        overrides["style_dim"] = STYLE_DIM
     if a.init is not None and a.resume:
         p.error("--init starts a new run; --resume continues one: give one of them")
     if a.time_budget is not None and not a.time_budget > 0:

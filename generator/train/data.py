@@ -53,12 +53,25 @@ class WindowData:
         songs: per dance, the index of its song in ``music``.
         music: per song, its :class:`MusicCondition` (features (T, C), phase (T, 2)).
         lengths: per dance, usable frames min(T_d, T_song).
+        styles: per dance, (N_dances, K) style of its usable frames
+            (:func:`generator.model.style.dance_style`), once :meth:`compute_styles` has run;
+            the windows then carry their dance's style.
     """
 
     motions: list[np.ndarray]
     songs: list[int]
     music: list[MusicCondition]
     lengths: np.ndarray
+    styles: np.ndarray | None = None
+
+    def compute_styles(self) -> np.ndarray:
+        """Fill and return :attr:`styles` (forward kinematics of every dance: seconds)."""
+        from generator.model.style import STYLE_DIM, dance_style
+
+        self.styles = np.stack(
+            [dance_style(m[: int(n)]) for m, n in zip(self.motions, self.lengths, strict=True)]
+        ) if self.motions else np.zeros((0, STYLE_DIM), np.float32)  # (N_dances, K)
+        return self.styles
 
     @property
     def num_frames(self) -> int:
@@ -69,7 +82,8 @@ class WindowData:
 
     def sample(self, rng: np.random.Generator, batch: int, window: int) -> dict[str, np.ndarray]:
         """B windows: ``motion`` (B, W, D), ``music`` (B, W, C), ``phase`` (B, W, 2), ``mask``
-        (B, W) bool (False on the padding of dances shorter than W)."""
+        (B, W) bool (False on the padding of dances shorter than W), and ``style`` (B, K) when
+        the styles are computed (the same draws either way)."""
         starts_per_dance = np.maximum(self.lengths - window + 1, 1)  # (N_dances,)
         dances = rng.choice(len(self), size=batch, p=starts_per_dance / starts_per_dance.sum())
         width = self.music[0].features.shape[1]
@@ -90,6 +104,8 @@ class WindowData:
             out["music"][row, :n] = song.features[start:stop]
             out["phase"][row, :n] = song.phase[start:stop]
             out["mask"][row, :n] = True
+        if self.styles is not None:
+            out["style"] = self.styles[dances].astype(np.float32)  # (B, K)
         return out
 
     def motion_statistics(

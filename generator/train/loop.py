@@ -75,7 +75,13 @@ from generator.sampling.checkpoint import DEFAULT_CHECKPOINT, checkpoint_paths, 
 from generator.train.data import build_window_data, load_dances, to_tensors
 from generator.train.objective import VAL_SEED_OFFSET, Objective, step_seed, validate
 from generator.train.pack import is_pack, pack_config, read_pack
-from generator.train.start import check_pack_encoder, checkpoint_config, defaults_from, start_from
+from generator.train.start import (
+    check_pack_encoder,
+    checkpoint_config,
+    defaults_from,
+    load_start,
+    start_from,
+)
 from generator.train.state import (
     history_path,
     load_training_state,
@@ -255,13 +261,16 @@ def train(
         torch.manual_seed(seed)
         model = Denoiser(cfg)
     if init_meta is not None:  # the start's weights and normalisation statistics
-        model.load_state_dict(init_state, strict=True)
+        load_start(model, init_state)
     else:
         model.set_normalization(*(torch.from_numpy(a) for a in
                                   train_data.motion_statistics(opts.stats_frames, window)))
         train_rows = [train_data.music[i] for i in sorted(set(train_data.songs))]
         model.set_music_normalization(*(torch.from_numpy(a) for a in
                                         feature_statistics(train_rows)))
+    if cfg.style_dim:  # the style draw fits this run's training dances
+        model.set_style_statistics(train_data.compute_styles())
+        val_data.compute_styles()
     model.to(device)
     ema = EMA(model)
     optimizer = torch.optim.AdamW(decay_param_groups(model, opts.weight_decay), lr=opts.lr,

@@ -31,6 +31,7 @@ class Objective(nn.Module):
         out = training_step(
             self.denoiser, self.ddpm, batch["motion"], batch["music"], batch["phase"],
             batch["mask"], generator=generator, timestep_weighting=self.timestep_weighting,
+            style=batch.get("style"),
         )
         return {"loss": out.loss, **out.terms}
 

@@ -62,8 +62,9 @@ def start_from(
     Returns the run's config (``cfg`` with the checkpoint's sampling defaults,
     :data:`SAMPLING_FIELDS`), the checkpoint's weights and buffers, and what the new checkpoint
     records of its start (name, model hash, trained steps). The run's loss
-    (:data:`OBJECTIVE_FIELDS`) may differ; every other config field must match, the encoder by
-    its hash (its stored path is relative to each checkpoint's folder).
+    (:data:`OBJECTIVE_FIELDS`) may differ, and the run may add a style input (``style_dim``) to a
+    checkpoint without one; every other config field must match, the encoder by its hash (its
+    stored path is relative to each checkpoint's folder).
     """
     from generator.sampling.checkpoint import GeneratorCheckpointError, load_denoiser
     from motionbeat.encoder.encode import file_hash
@@ -74,6 +75,8 @@ def start_from(
         raise ValueError(str(err)) from None
     mine, theirs = cfg.to_dict(), start.config.to_dict()
     ignored = set(SAMPLING_FIELDS) | set(OBJECTIVE_FIELDS) | {"encoder_checkpoint"}
+    if theirs.get("style_dim", 0) == 0:  # a style input may be added to a model without one
+        ignored.add("style_dim")
     differ = sorted(k for k in mine if k not in ignored and mine[k] != theirs.get(k))
     if differ:
         raise ValueError(
@@ -98,3 +101,14 @@ def check_pack_encoder(pack, encoder: str | os.PathLike | None) -> None:
     if weights.is_file() and file_hash(weights) != pack.info["encoder"]["hash"]:
         raise PackError(f"{encoder}: not the encoder the pack's features were made with "
                         f"(hash {pack.info['encoder']['hash']})")
+
+
+def load_start(model, state: dict[str, torch.Tensor]) -> None:
+    """Load an ``init`` checkpoint's weights into ``model``; a style input the start lacks
+    (``style_dim`` added by this run) keeps its zero initialisation, so the run starts as the
+    checkpoint dances. Anything else missing or left over is an error."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    added = [k for k in missing if k.startswith("style_")]
+    if unexpected or len(added) != len(missing):
+        raise ValueError(f"the init checkpoint does not fit this model: missing "
+                         f"{sorted(set(missing) - set(added))}, unexpected {sorted(unexpected)}")
