@@ -47,8 +47,11 @@ STYLE_NAMES: tuple[str, ...] = ("root_travel", "root_bounce", "torso", "arms", "
 """What each style entry measures (log m/s), in order."""
 STYLE_DIM: int = len(STYLE_NAMES)
 STYLE_SEED_OFFSET: int = 104_729
-"""Added to a dance's seed for the generator that draws its style, so the style does not take
+"""Added to the seed of the generator that draws a dance's style, so the style does not take
 numbers from the noise's stream (the 10000th prime)."""
+STYLE_SEED_STRIDE: int = 1_000_003
+"""A dance's seed is multiplied by this (a prime above any song's length in milliseconds)
+before the song's length is added: each (seed, song) pair has its own style draw."""
 
 
 def dance_style(frames: np.ndarray | torch.Tensor, fps: float = contract.FPS) -> np.ndarray:

@@ -46,7 +46,7 @@ from generator.model.conditioning import ConditioningError, MusicCondition, cond
 from generator.model.config import GeneratorConfig
 from generator.model.denoiser import Denoiser
 from generator.model.diffusion import make_sampling_scheduler
-from generator.model.style import STYLE_NAMES, STYLE_SEED_OFFSET
+from generator.model.style import STYLE_NAMES, STYLE_SEED_OFFSET, STYLE_SEED_STRIDE
 from generator.sampling.checkpoint import (
     DEFAULT_CHECKPOINT,
     GeneratorCheckpointError,
@@ -359,17 +359,22 @@ class DanceGenerator:
             known_frames=knowns if any_constraint else None,
             song_generators=gens,
             beat_guidance=opts.beat_guidance,
-            style=[self.dance_style(opts.seed)] * len(rows),
+            style=[self.dance_style(opts.seed, r.duration) for r in rows],
             callback=lambda done, total: report("sampling", done / total),
         )
         return [f.float().cpu().numpy() for f in out]
 
-    def dance_style(self, seed: int) -> torch.Tensor | None:
-        """(style_dim,) the style a dance with ``seed`` is given (:mod:`generator.model.style`),
-        drawn from its own generator; None for a model without a style input."""
+    def dance_style(self, seed: int, song_seconds: float = 0.0) -> torch.Tensor | None:
+        """(style_dim,) the style a dance with ``seed`` of a song ``song_seconds`` long is given
+        (:mod:`generator.model.style`), drawn from its own generator, seeded by both: the same
+        song and seed dance alike, and the songs of one run do not all share one style. None for
+        a model without a style input."""
         if not self.config.style_dim:
             return None
-        return self.model.draw_style(torch.Generator().manual_seed(seed + STYLE_SEED_OFFSET))[0]
+        song_key = round(song_seconds * 1000)  # milliseconds: the decoded length, exact
+        gen = torch.Generator().manual_seed((seed * STYLE_SEED_STRIDE + song_key + STYLE_SEED_OFFSET)
+                                            % 2**63)
+        return self.model.draw_style(gen)[0]
 
     def _motion(self, frames: np.ndarray, rows: MusicCondition, audio, opts: SamplingOptions) -> Motion:
         """The model's (T, D) frames as a Motion, no clean-up (``foot_lock`` False in its meta)."""
@@ -396,7 +401,7 @@ class DanceGenerator:
             "beats_per_bar": rows.beats_per_bar,
             "beat_times": [round(float(b), 4) for b in beats],
         }
-        style = self.dance_style(opts.seed)
+        style = self.dance_style(opts.seed, rows.duration)
         if style is not None:  # log m/s per body part, by name
             meta["generator"]["style"] = {
                 name: round(float(v), 4) for name, v in zip(STYLE_NAMES, style, strict=True)

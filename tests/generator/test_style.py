@@ -173,11 +173,13 @@ def test_sampling_draws_one_style_per_seed(toy_corpus, click_tracks, tmp_path, m
     np.testing.assert_array_equal(a.poses, again.poses)
     assert style == again.meta["generator"]["style"]
     assert not np.allclose(a.poses, b.poses)
-    drawn = gen.dance_style(0)
+    drawn = gen.dance_style(0, a.meta["song_duration"])
+    # another song (of another length) with the same seed gets another style
+    assert not torch.allclose(gen.dance_style(0, a.meta["song_duration"] + 0.5), drawn)
     torch.testing.assert_close(drawn, torch.tensor([style[n] for n in STYLE_NAMES]), atol=1e-4,
                                rtol=0)
     # the dance follows its style: the same noise with another style dances otherwise
-    monkeypatch.setattr(gen, "dance_style", lambda seed: drawn + 1.0)
+    monkeypatch.setattr(gen, "dance_style", lambda seed, seconds: drawn + 1.0)
     livelier = gen.generate(song, steps=2, seed=0, foot_lock=False)
     assert not np.allclose(livelier.poses, a.poses)
     assert livelier.meta["generator"]["style"]["arms"] == pytest.approx(style["arms"] + 1.0, abs=1e-3)
