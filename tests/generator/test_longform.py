@@ -104,7 +104,7 @@ class SmoothToy(Denoiser):
         )  # (B, D, T)
         return target + 0.3 * local.transpose(1, 2)
 
-    def encode_condition(self, music, phase=None, frame_mask=None, cond_mask=None):
+    def encode_condition(self, music, phase=None, frame_mask=None, cond_mask=None, style=None):
         cond = super().encode_condition(music, phase, frame_mask, cond_mask)
         # per-frame smooth target: channel c follows sin of the music's first feature, scaled
         self.toy_signal = 0.5 * music[..., :1] * self.channel_gain  # (B, T, D)
