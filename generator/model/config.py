@@ -30,7 +30,7 @@ STOCHASTIC_SAMPLERS: tuple[str, ...] = ("ddpm", "sde-dpm++")
 """The :data:`SAMPLERS` that draw fresh noise at every step."""
 
 SAMPLING_FIELDS: tuple[str, ...] = ("sampler", "sample_steps", "guidance_weight", "beat_guidance",
-                                    "halftime_above_bpm")
+                                    "halftime_above_bpm", "style_scale")
 """:class:`GeneratorConfig` fields that are sampling defaults, chosen after training: a run
 that starts from a checkpoint (``generator.train.train(init=...)``) keeps the checkpoint's."""
 
@@ -127,6 +127,9 @@ class GeneratorConfig:
             A run may add it to a checkpoint without it (``init``): the new input starts at zero.
         style_dropout: fraction of the training windows whose style is withheld (the model
             also learns to dance without one).
+        style_scale: a sampling default: styles are drawn from the training dances' Gaussian
+            with its spread (around the mean, in standardised units) multiplied by this; 1 draws
+            as the data spread.
         conditioner: the music features the model was trained on (:data:`CONDITIONERS`):
             ``"motionbeat"`` (frozen encoder features, ``music_dim`` = the encoder's width) or
             ``"librosa"`` (log-mel + onset, ``music_dim`` = :data:`LIBROSA_FEATURE_DIM`).
@@ -169,6 +172,7 @@ class GeneratorConfig:
     overlap_frames: int = contract.WINDOW_FRAMES // 2
     style_dim: int = 0
     style_dropout: float = 0.1
+    style_scale: float = 1.0
     conditioner: str = "motionbeat"
     encoder_checkpoint: str = ""
     encoder_hash: str = ""
@@ -195,6 +199,8 @@ class GeneratorConfig:
                 raise ValueError(f"{name} must be a finite number >= 0 (0: off), got {value}")
         if self.style_dim not in (0, STYLE_DIM):
             raise ValueError(f"style_dim must be 0 (off) or {STYLE_DIM}, got {self.style_dim}")
+        if not (self.style_scale >= 0.0 and math.isfinite(self.style_scale)):
+            raise ValueError(f"style_scale must be a finite number >= 0, got {self.style_scale}")
         if not 0.0 <= self.style_dropout < 1.0:
             raise ValueError(f"style_dropout must be in [0, 1), got {self.style_dropout}")
         if not 0.0 <= self.cond_dropout < 1.0:

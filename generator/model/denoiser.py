@@ -285,13 +285,14 @@ class Denoiser(nn.Module):
                               style_statistics(styles), strict=True):
             buf.copy_(torch.as_tensor(value, dtype=buf.dtype))
 
-    def draw_style(self, generator: torch.Generator | None = None, count: int = 1) -> torch.Tensor:
+    def draw_style(self, generator: torch.Generator | None = None, count: int = 1,
+                   scale: float = 1.0) -> torch.Tensor:
         """(count, style_dim) styles drawn from the training dances' Gaussian:
-        mean + std * (L n), n ~ N(0, I) from ``generator`` (on the CPU)."""
+        mean + std * scale * (L n), n ~ N(0, I) from ``generator`` (on the CPU)."""
         if not self.config.style_dim:
             raise ValueError("this model has no style input (style_dim 0)")
         n = torch.randn(count, self.config.style_dim, generator=generator).to(self.style_mean)
-        return self.style_mean + self.style_std * (n @ self.style_chol.T)  # (count, K)
+        return self.style_mean + self.style_std * scale * (n @ self.style_chol.T)  # (count, K)
 
     def _style_vector(self, style: torch.Tensor | None, batch: int, device) -> torch.Tensor:
         """(B, K) physical styles or None -> (B, K + 1) standardised styles and presence flag;

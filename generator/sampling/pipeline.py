@@ -374,7 +374,7 @@ class DanceGenerator:
         song_key = round(song_seconds * 1000)  # milliseconds: the decoded length, exact
         gen = torch.Generator().manual_seed((seed * STYLE_SEED_STRIDE + song_key + STYLE_SEED_OFFSET)
                                             % 2**63)
-        return self.model.draw_style(gen)[0]
+        return self.model.draw_style(gen, scale=self.config.style_scale)[0]
 
     def _motion(self, frames: np.ndarray, rows: MusicCondition, audio, opts: SamplingOptions) -> Motion:
         """The model's (T, D) frames as a Motion, no clean-up (``foot_lock`` False in its meta)."""
