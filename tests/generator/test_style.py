@@ -89,6 +89,12 @@ def test_the_draw_follows_the_training_styles():
     # the same generator seed, the same style
     one, again = (model.draw_style(torch.Generator().manual_seed(1), 1) for _ in range(2))
     torch.testing.assert_close(again, one, rtol=0, atol=0)
+    # a scale widens the draw around the same mean
+    wide = model.draw_style(torch.Generator().manual_seed(1), 20000, scale=3.0).numpy()
+    np.testing.assert_allclose(wide.mean(0), styles.mean(0), atol=0.06)
+    np.testing.assert_allclose(wide.std(0), 3 * styles.std(0), rtol=0.05)
+    with pytest.raises(ValueError, match="style_scale"):
+        config_for("tiny", style_dim=STYLE_DIM, style_scale=-1.0)
     mean, std, chol = style_statistics(styles[:1])
     assert std.tolist() == [1.0] * STYLE_DIM and np.array_equal(chol, np.eye(STYLE_DIM))
 
