@@ -86,7 +86,9 @@ def sampling_lines(report: dict) -> list[str]:
                      f"steps, guidance {s['guidance']:g}"
                      + (f", beat guidance {s['beat_guidance']:g}" if s.get("beat_guidance") else "")
                      + (f", half time above {s['halftime_above_bpm']:g} BPM"
-                        if s.get("halftime_above_bpm") else ""))
+                        if s.get("halftime_above_bpm") else "")
+                     + (f", style drawn {s['style_scale']:g}x its spread"
+                        if "style_scale" in s else ""))
     return lines
 
 

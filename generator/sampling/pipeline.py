@@ -406,6 +406,7 @@ class DanceGenerator:
             meta["generator"]["style"] = {
                 name: round(float(v), 4) for name, v in zip(STYLE_NAMES, style, strict=True)
             }
+            meta["generator"]["style_scale"] = self.config.style_scale
         motion = Motion.from_features(
             frames,
             contract.FPS,

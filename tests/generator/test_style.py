@@ -176,6 +176,7 @@ def test_sampling_draws_one_style_per_seed(toy_corpus, click_tracks, tmp_path, m
     again = gen.generate(song, steps=2, seed=0, foot_lock=False)
     style = a.meta["generator"]["style"]
     assert list(style) == list(STYLE_NAMES) and style != b.meta["generator"]["style"]
+    assert a.meta["generator"]["style_scale"] == gen.config.style_scale == 1.0
     np.testing.assert_array_equal(a.poses, again.poses)
     assert style == again.meta["generator"]["style"]
     assert not np.allclose(a.poses, b.poses)
