@@ -3,9 +3,9 @@
 Why. The generator sees 5-second windows; a song is danced by windows that overlap by half. On
 the corpus' validation songs its seeds spread as much as the corpus dancers do over the first
 5 s (mean kinetic-feature distance between two dances of the same song 7.6 against 7.8), but
-over 30 s they average out (2.9 against 8.4; docs/generator.md, "Style"): each window picks its
-energy afresh, while a recorded dancer keeps one. The style is that dancer-level choice, made
-once per dance and given to every window.
+over 30 s they average out (2.9 against 8.4; docs/generator.md, "Where the diversity goes: the
+long form"): each window picks its energy afresh, while a recorded dancer keeps one. The style
+is that dancer-level choice, made once per dance and given to every window.
 
 What. For a dance of T frames with world joint positions p_t[j] (forward kinematics of its
 contract frames; y is up) and velocities v_t[j] = (p_{t+1}[j] - p_t[j]) * fps:
@@ -17,9 +17,9 @@ contract frames; y is up) and velocities v_t[j] = (p_{t+1}[j] - p_t[j]) * fps:
 in log metres per second: :data:`STYLE_NAMES`, :data:`STYLE_DIM` = 5. Speeds relative to the
 root separate the body's own movement from its travel. Training gives each window its whole
 dance's style; sampling draws one per dance from a Gaussian fitted to the training dances'
-styles (:meth:`generator.model.denoiser.Denoiser.draw_style`), so the seed's choice holds for
-the whole song. Classifier-free guidance keeps the same style in both branches: it steers the
-music's effect, not the style's.
+styles (:meth:`generator.model.denoiser.Denoiser.draw_style`; its spread times the config's
+``style_scale``), so the seed's choice holds for the whole song. Classifier-free guidance keeps
+the same style in both branches: it steers the music's effect, not the style's.
 """
 
 from __future__ import annotations
