@@ -320,8 +320,10 @@ class DanceGenerator:
             report("features", (i + 1) / len(audios))
 
         report("sampling", 0.0)
-        frames = self._sample(rows, constraints, opts, report)
-        raw = [self._motion(f, r, audio, opts) for f, r, audio in zip(frames, rows, audios, strict=True)]
+        styles = [self.dance_style(opts.seed, r.duration) for r in rows]  # None without a style input
+        frames = self._sample(rows, constraints, styles, opts, report)
+        raw = [self._motion(f, r, audio, st, opts)
+               for f, r, audio, st in zip(frames, rows, audios, styles, strict=True)]
         cleaned = [
             _cleaned(m, f) if c is None and any(locks) else m
             for m, f, c in zip(raw, frames, constraints, strict=True)
@@ -333,6 +335,7 @@ class DanceGenerator:
         self,
         rows: list[MusicCondition],
         constraints: list[Constraint | None],
+        styles: list[torch.Tensor | None],
         opts: SamplingOptions,
         report: Progress,
     ) -> list[np.ndarray]:
@@ -359,7 +362,7 @@ class DanceGenerator:
             known_frames=knowns if any_constraint else None,
             song_generators=gens,
             beat_guidance=opts.beat_guidance,
-            style=[self.dance_style(opts.seed, r.duration) for r in rows],
+            style=styles,
             callback=lambda done, total: report("sampling", done / total),
         )
         return [f.float().cpu().numpy() for f in out]
@@ -376,8 +379,10 @@ class DanceGenerator:
                                             % 2**63)
         return self.model.draw_style(gen, scale=self.config.style_scale)[0]
 
-    def _motion(self, frames: np.ndarray, rows: MusicCondition, audio, opts: SamplingOptions) -> Motion:
-        """The model's (T, D) frames as a Motion, no clean-up (``foot_lock`` False in its meta)."""
+    def _motion(self, frames: np.ndarray, rows: MusicCondition, audio, style: torch.Tensor | None,
+                opts: SamplingOptions) -> Motion:
+        """The model's (T, D) frames as a Motion, no clean-up (``foot_lock`` False in its meta);
+        ``style``, the dance's style (:meth:`dance_style`), is named in it."""
         first_s = rows.start_frame / contract.FPS
         end_s = first_s + rows.num_frames / contract.FPS
         beats = rows.beat_times[(rows.beat_times >= first_s) & (rows.beat_times < end_s)]
@@ -401,7 +406,6 @@ class DanceGenerator:
             "beats_per_bar": rows.beats_per_bar,
             "beat_times": [round(float(b), 4) for b in beats],
         }
-        style = self.dance_style(opts.seed, rows.duration)
         if style is not None:  # log m/s per body part, by name
             meta["generator"]["style"] = {
                 name: round(float(v), 4) for name, v in zip(STYLE_NAMES, style, strict=True)

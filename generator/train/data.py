@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from generator.model.conditioning import MusicCondition
+from generator.model.style import STYLE_DIM, dance_style
 from motionbeat.core import contract
 
 MOTION_STD_FLOOR: float = 0.05
@@ -66,8 +67,6 @@ class WindowData:
 
     def compute_styles(self) -> np.ndarray:
         """Fill and return :attr:`styles` (forward kinematics of every dance: seconds)."""
-        from generator.model.style import STYLE_DIM, dance_style
-
         self.styles = np.stack(
             [dance_style(m[: int(n)]) for m, n in zip(self.motions, self.lengths, strict=True)]
         ) if self.motions else np.zeros((0, STYLE_DIM), np.float32)  # (N_dances, K)
