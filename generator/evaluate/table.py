@@ -88,6 +88,7 @@ def sampling_lines(report: dict) -> list[str]:
                      + (f", half time above {s['halftime_above_bpm']:g} BPM"
                         if s.get("halftime_above_bpm") else "")
                      + (f", style drawn {s['style_scale']:g}x its spread"
+                        + (" given the song's music" if s.get("style_prior") == "music" else "")
                         if "style_scale" in s else ""))
     return lines
 

@@ -52,6 +52,10 @@ CONDITIONERS: tuple[str, ...] = ("motionbeat", "librosa")
 """Music conditioners known to :mod:`generator.model.conditioning`: frozen MotionBeat features, or the
 plain front-end features (log-mel + onset), both with the same beat / bar phase."""
 
+STYLE_PRIORS: tuple[str, ...] = ("dataset", "music")
+"""How sampling draws a dance's style: from the Gaussian of all training dances' styles, or from
+the one given the song's music (:mod:`generator.model.style_prior`)."""
+
 LIBROSA_FEATURE_DIM: int = N_MELS + 1
 """Width of the ``"librosa"`` conditioner's features: the log-mel bands and the onset strength."""
 
@@ -130,6 +134,11 @@ class GeneratorConfig:
         style_scale: a sampling default: styles are drawn from the training dances' Gaussian
             with its spread (around the mean, in standardised units) multiplied by this; 1 draws
             as the data spread.
+        style_prior: :data:`STYLE_PRIORS`: ``"dataset"`` draws each dance's style from the
+            Gaussian of all training dances' styles (every checkpoint saved before it existed);
+            ``"music"`` from the Gaussian given the song's music, a ridge regression on a
+            summary of its features and tempo (:mod:`generator.model.style_prior`; buffers of
+            the denoiser, fitted by training or ``python -m generator.train.fit_style_prior``).
         conditioner: the music features the model was trained on (:data:`CONDITIONERS`):
             ``"motionbeat"`` (frozen encoder features, ``music_dim`` = the encoder's width) or
             ``"librosa"`` (log-mel + onset, ``music_dim`` = :data:`LIBROSA_FEATURE_DIM`).
@@ -173,6 +182,7 @@ class GeneratorConfig:
     style_dim: int = 0
     style_dropout: float = 0.1
     style_scale: float = 1.0
+    style_prior: str = "dataset"
     conditioner: str = "motionbeat"
     encoder_checkpoint: str = ""
     encoder_hash: str = ""
@@ -201,6 +211,10 @@ class GeneratorConfig:
             raise ValueError(f"style_dim must be 0 (off) or {STYLE_DIM}, got {self.style_dim}")
         if not (self.style_scale >= 0.0 and math.isfinite(self.style_scale)):
             raise ValueError(f"style_scale must be a finite number >= 0, got {self.style_scale}")
+        if self.style_prior not in STYLE_PRIORS:
+            raise ValueError(f"style_prior must be one of {STYLE_PRIORS}, got {self.style_prior!r}")
+        if self.style_prior != "dataset" and not self.style_dim:
+            raise ValueError(f"style_prior {self.style_prior!r} needs a style input (style_dim)")
         if not 0.0 <= self.style_dropout < 1.0:
             raise ValueError(f"style_dropout must be in [0, 1), got {self.style_dropout}")
         if not 0.0 <= self.cond_dropout < 1.0:
@@ -308,10 +322,11 @@ def size_of(config: GeneratorConfig) -> str | None:
 
     Compares every field but the sampling defaults, the loss (:data:`SAMPLING_FIELDS`,
     :data:`OBJECTIVE_FIELDS`: chosen per run), the conditioner's (:data:`CONDITIONER_FIELDS`) and
-    ``style_dim`` (an input, not a size),
+    ``style_dim`` and ``style_prior`` (an input and its draw, not a size),
     so a checkpoint's size can be read back from its config (the config stores no size name).
     """
-    skip = set(SAMPLING_FIELDS) | set(OBJECTIVE_FIELDS) | set(CONDITIONER_FIELDS) | {"style_dim"}
+    skip = set(SAMPLING_FIELDS) | set(OBJECTIVE_FIELDS) | set(CONDITIONER_FIELDS)
+    skip |= {"style_dim", "style_prior"}
     mine = {k: v for k, v in config.to_dict().items() if k not in skip}
     for name, registered in GENERATOR_SIZES.items():
         theirs = registered.to_dict()

@@ -44,6 +44,7 @@ from torch import nn
 
 from generator.model.config import GeneratorConfig
 from generator.model.style import style_statistics
+from generator.model.style_prior import STYLE_PRIOR_PREFIX, StylePrior, summary_dim
 from motionbeat.core import contract, kinematics
 
 MAX_PERIOD: float = 10000.0
@@ -246,6 +247,12 @@ class Denoiser(nn.Module):
             self.register_buffer("style_std", torch.ones(k))
             self.register_buffer("style_chol", torch.eye(k))
             self.style_in = nn.Linear(k + 1, d)  # + 1: the presence flag
+            if cfg.style_prior == "music":  # the style given the song (generator.model.style_prior)
+                s = summary_dim(cfg.music_dim)
+                self.register_buffer("style_prior_summary_mean", torch.zeros(s))
+                self.register_buffer("style_prior_summary_std", torch.ones(s))
+                self.register_buffer("style_prior_weight", torch.zeros(s, k))
+                self.register_buffer("style_prior_chol", torch.eye(k))
             nn.init.zeros_(self.style_in.weight)
             nn.init.zeros_(self.style_in.bias)
         # timestep
@@ -285,14 +292,37 @@ class Denoiser(nn.Module):
                               style_statistics(styles), strict=True):
             buf.copy_(torch.as_tensor(value, dtype=buf.dtype))
 
+    @torch.no_grad()
+    def set_style_prior(self, prior: StylePrior) -> None:
+        """Store the fitted song -> style map (:func:`generator.model.style_prior.fit_style_prior`,
+        on styles standardised by this model's style statistics)."""
+        if self.config.style_prior != "music":
+            raise ValueError(f"this model draws styles from the {self.config.style_prior!r} "
+                             "prior, which has nothing to fit")
+        for name, value in (("summary_mean", prior.summary_mean), ("summary_std", prior.summary_std),
+                            ("weight", prior.weight), ("chol", prior.chol)):
+            buf = getattr(self, STYLE_PRIOR_PREFIX + name)
+            buf.copy_(torch.as_tensor(value, dtype=buf.dtype).reshape(buf.shape))
+
     def draw_style(self, generator: torch.Generator | None = None, count: int = 1,
-                   scale: float = 1.0) -> torch.Tensor:
-        """(count, style_dim) styles drawn from the training dances' Gaussian:
-        mean + std * scale * (L n), n ~ N(0, I) from ``generator`` (on the CPU)."""
+                   scale: float = 1.0, summary: torch.Tensor | None = None,
+                   ) -> torch.Tensor:
+        """(count, style_dim) styles: mean + std * scale * (x W + L n), n ~ N(0, I) from
+        ``generator`` (on the CPU). With the ``"dataset"`` prior x W = 0 and L is the training
+        dances' Cholesky factor; with ``"music"`` x is the song's standardised ``summary``
+        (:func:`generator.model.style_prior.song_summary`, required) and L the residuals'."""
         if not self.config.style_dim:
             raise ValueError("this model has no style input (style_dim 0)")
         n = torch.randn(count, self.config.style_dim, generator=generator).to(self.style_mean)
-        return self.style_mean + self.style_std * scale * (n @ self.style_chol.T)  # (count, K)
+        if self.config.style_prior == "dataset":
+            z = n @ self.style_chol.T  # (count, K)
+        else:
+            if summary is None:
+                raise ValueError("this model draws styles given the song: pass its summary")
+            x = torch.as_tensor(summary, dtype=self.style_mean.dtype, device=self.style_mean.device)
+            x = (x.reshape(-1) - self.style_prior_summary_mean) / self.style_prior_summary_std  # (S,)
+            z = x @ self.style_prior_weight + n @ self.style_prior_chol.T  # (count, K)
+        return self.style_mean + self.style_std * scale * z  # (count, K)
 
     def _style_vector(self, style: torch.Tensor | None, batch: int, device) -> torch.Tensor:
         """(B, K) physical styles or None -> (B, K + 1) standardised styles and presence flag;

@@ -47,6 +47,7 @@ from generator.model.config import GeneratorConfig
 from generator.model.denoiser import Denoiser
 from generator.model.diffusion import make_sampling_scheduler
 from generator.model.style import STYLE_NAMES, STYLE_SEED_OFFSET, STYLE_SEED_STRIDE
+from generator.model.style_prior import song_summary
 from generator.sampling.checkpoint import (
     DEFAULT_CHECKPOINT,
     GeneratorCheckpointError,
@@ -320,7 +321,7 @@ class DanceGenerator:
             report("features", (i + 1) / len(audios))
 
         report("sampling", 0.0)
-        styles = [self.dance_style(opts.seed, r.duration) for r in rows]  # None without a style input
+        styles = [self.dance_style(opts.seed, r) for r in rows]  # None without a style input
         frames = self._sample(rows, constraints, styles, opts, report)
         raw = [self._motion(f, r, audio, st, opts)
                for f, r, audio, st in zip(frames, rows, audios, styles, strict=True)]
@@ -367,17 +368,22 @@ class DanceGenerator:
         )
         return [f.float().cpu().numpy() for f in out]
 
-    def dance_style(self, seed: int, song_seconds: float = 0.0) -> torch.Tensor | None:
-        """(style_dim,) the style a dance with ``seed`` of a song ``song_seconds`` long is given
-        (:mod:`generator.model.style`), drawn from its own generator, seeded by both: the same
-        song and seed dance alike, and the songs of one run do not all share one style. None for
+    def dance_style(self, seed: int, rows: MusicCondition) -> torch.Tensor | None:
+        """(style_dim,) the style a dance with ``seed`` of the song ``rows`` (the part danced) is
+        given (:mod:`generator.model.style`), drawn from its own generator, seeded by both seed
+        and the song's length: the same song and seed dance alike, and the songs of one run do
+        not all share one style; with the music prior (``style_prior: "music"``) the draw is
+        centred on what the song's music predicts (:mod:`generator.model.style_prior`). None for
         a model without a style input."""
         if not self.config.style_dim:
             return None
-        song_key = round(song_seconds * 1000)  # milliseconds: the decoded length, exact
+        song_key = round(rows.duration * 1000)  # milliseconds: the decoded length, exact
         gen = torch.Generator().manual_seed((seed * STYLE_SEED_STRIDE + song_key + STYLE_SEED_OFFSET)
                                             % 2**63)
-        return self.model.draw_style(gen, scale=self.config.style_scale)[0]
+        summary = None
+        if self.config.style_prior == "music":
+            summary = torch.from_numpy(song_summary(rows.features, rows.tempo_bpm))
+        return self.model.draw_style(gen, scale=self.config.style_scale, summary=summary)[0]
 
     def _motion(self, frames: np.ndarray, rows: MusicCondition, audio, style: torch.Tensor | None,
                 opts: SamplingOptions) -> Motion:
@@ -411,6 +417,7 @@ class DanceGenerator:
                 name: round(float(v), 4) for name, v in zip(STYLE_NAMES, style, strict=True)
             }
             meta["generator"]["style_scale"] = self.config.style_scale
+            meta["generator"]["style_prior"] = self.config.style_prior
         motion = Motion.from_features(
             frames,
             contract.FPS,

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from generator.model.conditioning import DEFAULT_ENCODER
-from generator.model.config import CONDITIONERS, GENERATOR_SIZES
+from generator.model.config import CONDITIONERS, GENERATOR_SIZES, STYLE_PRIORS
 from generator.model.style import STYLE_DIM
 from generator.sampling.checkpoint import DEFAULT_CHECKPOINT
 from generator.train.loop import (
@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="give the model each dance's style, how fast each part of the body moves "
                         "over the whole dance (GeneratorConfig.style_dim; with --init it is added "
                         "to a checkpoint without one); sampling then draws one per dance")
+    p.add_argument("--style-prior", choices=STYLE_PRIORS, default=None,
+                   help="with --style: draw each dance's style from all training dances' "
+                        "(dataset, the default) or given the song's music (music; "
+                        "GeneratorConfig.style_prior)")
     p.add_argument("--save-every", type=int, default=TrainOptions.save_every)
     p.add_argument("--mixed-precision", default="no", choices=("no", "fp16", "bf16"))
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -93,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
                                    ("loss_kinetic", a.kinetic_weight)) if v is not None}
     if a.style:
         overrides["style_dim"] = STYLE_DIM
+    if a.style_prior is not None:
+        if not a.style:
+            p.error("--style-prior goes with --style")
+        overrides["style_prior"] = a.style_prior
     if a.init is not None and a.resume:
         p.error("--init starts a new run; --resume continues one: give one of them")
     if a.time_budget is not None and not a.time_budget > 0:

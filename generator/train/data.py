@@ -31,6 +31,7 @@ import torch
 
 from generator.model.conditioning import MusicCondition
 from generator.model.style import STYLE_DIM, dance_style
+from generator.model.style_prior import song_summary
 from motionbeat.core import contract
 
 MOTION_STD_FLOOR: float = 0.05
@@ -71,6 +72,12 @@ class WindowData:
             [dance_style(m[: int(n)]) for m, n in zip(self.motions, self.lengths, strict=True)]
         ) if self.motions else np.zeros((0, STYLE_DIM), np.float32)  # (N_dances, K)
         return self.styles
+
+    def song_summaries(self) -> np.ndarray:
+        """(N_dances, S) summary of each dance's song (:func:`generator.model.style_prior.song_summary`),
+        the input of the music style prior."""
+        per_song = [song_summary(m.features, m.tempo_bpm) for m in self.music]
+        return np.stack([per_song[i] for i in self.songs]) if self.songs else np.zeros((0, 0), np.float32)
 
     @property
     def num_frames(self) -> int:

@@ -75,6 +75,7 @@ from generator.sampling.checkpoint import DEFAULT_CHECKPOINT, checkpoint_paths, 
 from generator.train.data import build_window_data, load_dances, to_tensors
 from generator.train.objective import VAL_SEED_OFFSET, Objective, step_seed, validate
 from generator.train.pack import is_pack, pack_config, read_pack
+from generator.train.prior import fit_model_style_prior, prior_record
 from generator.train.start import (
     check_pack_encoder,
     checkpoint_config,
@@ -268,9 +269,12 @@ def train(
         train_rows = [train_data.music[i] for i in sorted(set(train_data.songs))]
         model.set_music_normalization(*(torch.from_numpy(a) for a in
                                         feature_statistics(train_rows)))
+    prior = None
     if cfg.style_dim:  # the style draw fits this run's training dances
         model.set_style_statistics(train_data.compute_styles())
         val_data.compute_styles()
+        if cfg.style_prior == "music" and len(set(train_data.songs)) > 1:
+            prior = prior_record(fit_model_style_prior(model, train_data, seed), train_data)
     model.to(device)
     ema = EMA(model)
     optimizer = torch.optim.AdamW(decay_param_groups(model, opts.weight_decay), lr=opts.lr,
@@ -302,6 +306,8 @@ def train(
     }
     if init_meta is not None:
         info["init"] = init_meta
+    if prior is not None:
+        info["style_prior"] = prior
     if main:
         print(f"generator {size} ({model.num_parameters() / 1e6:.2f} M parameters, "
               f"{cfg.conditioner} features): {len(train_data)} training dances, "
@@ -387,6 +393,8 @@ def train(
         meta = {"trained_steps": step, "seed": seed, "corpus": str(corpus_dir)}
         if init_meta is not None:
             meta.update(trained_steps=step + init_meta["trained_steps"], init=init_meta)
+        if prior is not None:
+            meta["style_prior"] = prior
         weights, config = save_generator(ema.module, out, meta)
         write_history(out, {**info, "seconds_per_step": per_step, "history": history})
     accelerator.wait_for_everyone()

@@ -17,6 +17,7 @@ from generator.model.config import (
     GeneratorConfig,
     size_of,
 )
+from generator.model.style_prior import STYLE_PRIOR_PREFIX
 from generator.sampling.checkpoint import checkpoint_paths
 from generator.train.pack import PackError
 
@@ -63,7 +64,8 @@ def start_from(
     :data:`SAMPLING_FIELDS`), the checkpoint's weights and buffers, and what the new checkpoint
     records of its start (name, model hash, trained steps). The run's loss
     (:data:`OBJECTIVE_FIELDS`) may differ, and the run may add a style input (``style_dim``) to a
-    checkpoint without one; every other config field must match, the encoder by its hash (its
+    checkpoint without one or draw styles from another prior (``style_prior``, fitted afresh);
+    every other config field must match, the encoder by its hash (its
     stored path is relative to each checkpoint's folder).
     """
     from generator.sampling.checkpoint import GeneratorCheckpointError, load_denoiser
@@ -77,6 +79,7 @@ def start_from(
     ignored = set(SAMPLING_FIELDS) | set(OBJECTIVE_FIELDS) | {"encoder_checkpoint"}
     if theirs.get("style_dim", 0) == 0:  # a style input may be added to a model without one
         ignored.add("style_dim")
+    ignored.add("style_prior")  # the style draw is fitted afresh by every run
     differ = sorted(k for k in mine if k not in ignored and mine[k] != theirs.get(k))
     if differ:
         raise ValueError(
@@ -106,7 +109,9 @@ def check_pack_encoder(pack, encoder: str | os.PathLike | None) -> None:
 def load_start(model, state: dict[str, torch.Tensor]) -> None:
     """Load an ``init`` checkpoint's weights into ``model``; a style input the start lacks
     (``style_dim`` added by this run) keeps its zero initialisation, so the run starts as the
-    checkpoint dances. Anything else missing or left over is an error."""
+    checkpoint dances. The start's music style prior (``style_prior_*`` buffers) is dropped: the
+    run fits its own. Anything else missing or left over is an error."""
+    state = {k: v for k, v in state.items() if not k.startswith(STYLE_PRIOR_PREFIX)}
     missing, unexpected = model.load_state_dict(state, strict=False)
     added = [k for k in missing if k.startswith("style_")]
     if unexpected or len(added) != len(missing):

@@ -11,6 +11,7 @@ import torch
 from safetensors.torch import load_file
 
 from generator import train as tr
+from generator.model.conditioning import MusicCondition
 from generator.model.config import config_for
 from generator.model.denoiser import Denoiser
 from generator.model.style import (
@@ -34,6 +35,12 @@ def frames_of(poses: np.ndarray, trans: np.ndarray) -> np.ndarray:
     return kinematics.motion_to_features(torch.as_tensor(poses, dtype=torch.float32),
                                          torch.as_tensor(trans, dtype=torch.float32),
                                          contract.FPS).numpy()
+
+
+def rows_lasting(seconds: float) -> MusicCondition:
+    """Music rows of a song ``seconds`` long (what the dataset style draw reads of a song)."""
+    return MusicCondition(np.zeros((4, MUSIC_DIM), np.float32), np.zeros((4, 2), np.float32),
+                          seconds, 120.0, 4, np.zeros(0))
 
 
 def test_a_still_dance_rests_everywhere():
@@ -180,13 +187,13 @@ def test_sampling_draws_one_style_per_seed(toy_corpus, click_tracks, tmp_path, m
     np.testing.assert_array_equal(a.poses, again.poses)
     assert style == again.meta["generator"]["style"]
     assert not np.allclose(a.poses, b.poses)
-    drawn = gen.dance_style(0, a.meta["song_duration"])
+    drawn = gen.dance_style(0, rows_lasting(a.meta["song_duration"]))
     # another song (of another length) with the same seed gets another style
-    assert not torch.allclose(gen.dance_style(0, a.meta["song_duration"] + 0.5), drawn)
+    assert not torch.allclose(gen.dance_style(0, rows_lasting(a.meta["song_duration"] + 0.5)), drawn)
     torch.testing.assert_close(drawn, torch.tensor([style[n] for n in STYLE_NAMES]), atol=1e-4,
                                rtol=0)
     # the dance follows its style: the same noise with another style dances otherwise
-    monkeypatch.setattr(gen, "dance_style", lambda seed, seconds: drawn + 1.0)
+    monkeypatch.setattr(gen, "dance_style", lambda seed, rows: drawn + 1.0)
     livelier = gen.generate(song, steps=2, seed=0, foot_lock=False)
     assert not np.allclose(livelier.poses, a.poses)
     assert livelier.meta["generator"]["style"]["arms"] == pytest.approx(style["arms"] + 1.0, abs=1e-3)
