@@ -28,11 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--corpus", type=Path, required=True, help="corpus whose training songs fit it")
     p.add_argument("--out", type=Path, required=True, help="stem of the checkpoint to write")
     p.add_argument("--seed", type=int, default=0, help="seeds the cross-validation folds")
+    p.add_argument("--style-scale", type=float, default=None,
+                   help="the new checkpoint's sampling default GeneratorConfig.style_scale "
+                        "(default: the checkpoint's)")
     a = p.parse_args(argv)
     from generator.sampling.checkpoint import GeneratorCheckpointError
 
     try:
-        record = add_music_prior(a.checkpoint, a.corpus, a.out, a.seed)
+        record = add_music_prior(a.checkpoint, a.corpus, a.out, a.seed, a.style_scale)
     except (ValueError, GeneratorCheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

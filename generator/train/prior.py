@@ -34,9 +34,10 @@ def prior_record(prior: StylePrior, data: WindowData) -> dict:
 
 
 def add_music_prior(checkpoint: str | os.PathLike, corpus: str | os.PathLike,
-                    out: str | os.PathLike, seed: int = 0) -> dict:
+                    out: str | os.PathLike, seed: int = 0, style_scale: float | None = None) -> dict:
     """Write ``out``: ``checkpoint`` with a music style prior fitted on ``corpus``' training
-    songs. Returns the prior's record (also in the new weights' metadata)."""
+    songs (and ``style_scale`` as its sampling default, when given). Returns the prior's record
+    (also in the new weights' metadata)."""
     import torch
 
     from generator.model.conditioning import (
@@ -54,7 +55,8 @@ def add_music_prior(checkpoint: str | os.PathLike, corpus: str | os.PathLike,
     start, meta = load_denoiser(checkpoint)
     if not start.config.style_dim:
         raise ValueError(f"{checkpoint}: this generator has no style input (train it with --style)")
-    cfg = replace(start.config, style_prior="music")
+    cfg = replace(start.config, style_prior="music",
+                  style_scale=start.config.style_scale if style_scale is None else style_scale)
     if cfg.conditioner == "motionbeat":
         cfg = replace(cfg, encoder_checkpoint=encoder_reference(
             resolve_encoder(start.config, checkpoint), out))

@@ -125,7 +125,8 @@ def styled(toy_corpus, tmp_path_factory):
 def test_a_prior_is_fitted_into_a_checkpoint_without_touching_its_weights(
         styled, toy_corpus, tmp_path, capsys):
     out = tmp_path / "sub" / "music"
-    assert main(["--checkpoint", str(styled), "--corpus", str(toy_corpus), "--out", str(out)]) == 0
+    assert main(["--checkpoint", str(styled), "--corpus", str(toy_corpus), "--out", str(out),
+                 "--style-scale", "2"]) == 0
     assert "3 songs" in capsys.readouterr().out
     before, after = load_file(checkpoint_paths(styled)[0]), load_file(checkpoint_paths(out)[0])
     added = set(after) - set(before)
@@ -135,7 +136,7 @@ def test_a_prior_is_fitted_into_a_checkpoint_without_touching_its_weights(
         torch.testing.assert_close(after[key], value, rtol=0, atol=0)
     assert not torch.equal(after["style_prior_chol"], torch.eye(STYLE_DIM))
     gen = DanceGenerator.load(out, device="cpu")
-    assert gen.config.style_prior == "music"
+    assert gen.config.style_prior == "music" and gen.config.style_scale == 2.0
     with safe_open(str(checkpoint_paths(out)[0]), "pt") as f:
         meta = json.loads(f.metadata()["generator"])
     assert meta["style_prior"]["songs"] == 3 and set(meta["style_prior"]["cv_r2"]) >= {"arms"}
@@ -148,7 +149,11 @@ def test_a_prior_is_fitted_into_a_checkpoint_without_touching_its_weights(
                  str(tmp_path / "y")]) == 2
     err = capsys.readouterr().err
     assert "no style input" in err and "not a corpus" in err
-    assert not checkpoint_paths(tmp_path / "x")[0].exists()
+    assert main(["--checkpoint", str(styled), "--corpus", str(toy_corpus), "--out",
+                 str(tmp_path / "z"), "--style-scale", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert "style_scale" in err
+    assert not any(checkpoint_paths(tmp_path / n)[0].exists() for n in "xyz")
 
 
 def test_sampling_with_the_music_prior(styled, toy_corpus, click_tracks, tmp_path, monkeypatch):
