@@ -38,11 +38,12 @@ class SamplingOptions:
     beat_guidance: float = 0.0
     bpm: float | None = None
     halftime_above_bpm: float = 0.0
+    style_scale: float = 1.0
 
 
 def sampling_options(
     config: GeneratorConfig, seed, steps, guidance, start, duration, sampler=None,
-    beat_guidance=None, bpm=None, halftime_above_bpm=None,
+    beat_guidance=None, bpm=None, halftime_above_bpm=None, style_scale=None,
 ) -> SamplingOptions:
     """The options of one sampling run, checked (ValueError naming the option) and with the
     config's defaults where None."""
@@ -71,8 +72,13 @@ def sampling_options(
     if halftime_above_bpm is None:
         halftime_above_bpm = config.halftime_above_bpm
     halftime_above_bpm = check_number("halftime_above_bpm", halftime_above_bpm, minimum=0.0)
+    if style_scale is not None and not config.style_dim:
+        raise ValueError("style_scale: this generator has no style input (its config's style_dim "
+                         "is 0)")
+    style_scale = check_number("style_scale", config.style_scale if style_scale is None
+                               else style_scale, minimum=0.0)
     return SamplingOptions(int(seed), int(steps), guidance, start, duration, sampler,
-                           beat_guidance, bpm, halftime_above_bpm)
+                           beat_guidance, bpm, halftime_above_bpm, style_scale)
 
 
 def dance_rhythm(audio: au.Audio, opts: SamplingOptions) -> au.Rhythm | None:

@@ -205,6 +205,7 @@ class DanceGenerator:
         beat_guidance: float | None = None,
         bpm: float | None = None,
         halftime_above_bpm: float | None = None,
+        style_scale: float | None = None,
     ) -> Motion:
         """Dance for one song (a path or a decoded :class:`motionbeat.audio.Audio`).
 
@@ -231,6 +232,10 @@ class DanceGenerator:
             halftime_above_bpm: dance a song tracked faster than this at half time
                 (:func:`generator.sampling.options.dance_rhythm`; default: the config's; 0 = off);
                 a ``bpm`` given wins.
+            style_scale: how far from the training dances' mean each dance's style is drawn,
+                in multiples of their spread (:mod:`generator.model.style`; default: the
+                config's ``style_scale``; 0 = every dance the mean style); an error for a model
+                without a style input.
         Returns:
             a :class:`Motion` at :data:`contract.FPS` naming the song, the excerpt's start
             offset in it and this generator's model hash.
@@ -239,6 +244,7 @@ class DanceGenerator:
             [audio], seed=seed, steps=steps, guidance=guidance, start=start, duration=duration,
             constraint=constraint, progress=progress, foot_lock=foot_lock, sampler=sampler,
             beat_guidance=beat_guidance, bpm=bpm, halftime_above_bpm=halftime_above_bpm,
+            style_scale=style_scale,
         )[0]
 
     def generate_many(
@@ -257,6 +263,7 @@ class DanceGenerator:
         beat_guidance: float | None = None,
         bpm: float | None = None,
         halftime_above_bpm: float | None = None,
+        style_scale: float | None = None,
     ) -> list[Motion]:
         """Dances for several songs in one sampling run; options as :meth:`generate`, the same
         for every song (``constraint`` may also be a list, one per song). Each song's dance
@@ -265,7 +272,7 @@ class DanceGenerator:
             audios, foot_locks=(foot_lock,), seed=seed, steps=steps, guidance=guidance,
             start=start, duration=duration, constraint=constraint, progress=progress,
             sampler=sampler, beat_guidance=beat_guidance, bpm=bpm,
-            halftime_above_bpm=halftime_above_bpm,
+            halftime_above_bpm=halftime_above_bpm, style_scale=style_scale,
         )[0]
 
     def generate_many_variants(
@@ -284,6 +291,7 @@ class DanceGenerator:
         beat_guidance: float | None = None,
         bpm: float | None = None,
         halftime_above_bpm: float | None = None,
+        style_scale: float | None = None,
     ) -> list[list[Motion]]:
         """:meth:`generate_many` once, its samples finished once per ``foot_locks`` setting:
         ``[dances with foot_locks[0], dances with foot_locks[1], ...]``. The default gives the
@@ -298,7 +306,7 @@ class DanceGenerator:
         if not audios:
             return [[] for _ in locks]
         opts = sampling_options(self.config, seed, steps, guidance, start, duration, sampler,
-                                beat_guidance, bpm, halftime_above_bpm)
+                                beat_guidance, bpm, halftime_above_bpm, style_scale)
         if constraint is None or isinstance(constraint, Constraint):
             constraints = [constraint] * len(audios)
         else:
@@ -321,7 +329,7 @@ class DanceGenerator:
             report("features", (i + 1) / len(audios))
 
         report("sampling", 0.0)
-        styles = [self.dance_style(opts.seed, r) for r in rows]  # None without a style input
+        styles = [self.dance_style(opts.seed, r, opts.style_scale) for r in rows]  # None: no style input
         frames = self._sample(rows, constraints, styles, opts, report)
         raw = [self._motion(f, r, audio, st, opts)
                for f, r, audio, st in zip(frames, rows, audios, styles, strict=True)]
@@ -368,13 +376,15 @@ class DanceGenerator:
         )
         return [f.float().cpu().numpy() for f in out]
 
-    def dance_style(self, seed: int, rows: MusicCondition) -> torch.Tensor | None:
+    def dance_style(self, seed: int, rows: MusicCondition,
+                    scale: float | None = None) -> torch.Tensor | None:
         """(style_dim,) the style a dance with ``seed`` of the song ``rows`` (the part danced) is
         given (:mod:`generator.model.style`), drawn from its own generator, seeded by both seed
         and the song's length: the same song and seed dance alike, and the songs of one run do
         not all share one style; with the music prior (``style_prior: "music"``) the draw is
-        centred on what the song's music predicts (:mod:`generator.model.style_prior`). None for
-        a model without a style input."""
+        centred on what the song's music predicts (:mod:`generator.model.style_prior`); ``scale``
+        widens it (default: the config's ``style_scale``). None for a model without a style
+        input."""
         if not self.config.style_dim:
             return None
         song_key = round(rows.duration * 1000)  # milliseconds: the decoded length, exact
@@ -383,7 +393,8 @@ class DanceGenerator:
         summary = None
         if self.config.style_prior == "music":
             summary = torch.from_numpy(song_summary(rows.features, rows.tempo_bpm))
-        return self.model.draw_style(gen, scale=self.config.style_scale, summary=summary)[0]
+        scale = self.config.style_scale if scale is None else scale
+        return self.model.draw_style(gen, scale=scale, summary=summary)[0]
 
     def _motion(self, frames: np.ndarray, rows: MusicCondition, audio, style: torch.Tensor | None,
                 opts: SamplingOptions) -> Motion:
@@ -416,7 +427,7 @@ class DanceGenerator:
             meta["generator"]["style"] = {
                 name: round(float(v), 4) for name, v in zip(STYLE_NAMES, style, strict=True)
             }
-            meta["generator"]["style_scale"] = self.config.style_scale
+            meta["generator"]["style_scale"] = opts.style_scale
             meta["generator"]["style_prior"] = self.config.style_prior
         motion = Motion.from_features(
             frames,

@@ -22,6 +22,7 @@ from generator.model.style import (
     style_statistics,
 )
 from generator.sampling.checkpoint import checkpoint_paths
+from generator.sampling.options import sampling_options
 from generator.sampling.pipeline import DanceGenerator
 from motionbeat.core import contract, kinematics
 from tests.generator.conftest import MUSIC_DIM, randomize_zero_init
@@ -192,8 +193,17 @@ def test_sampling_draws_one_style_per_seed(toy_corpus, click_tracks, tmp_path, m
     assert not torch.allclose(gen.dance_style(0, rows_lasting(a.meta["song_duration"] + 0.5)), drawn)
     torch.testing.assert_close(drawn, torch.tensor([style[n] for n in STYLE_NAMES]), atol=1e-4,
                                rtol=0)
+    # a sampling option sets how far the style is drawn: 0 dances the mean style
+    calm = gen.generate(song, steps=2, seed=0, foot_lock=False, style_scale=0.0)
+    assert calm.meta["generator"]["style_scale"] == 0.0
+    np.testing.assert_allclose([calm.meta["generator"]["style"][n] for n in STYLE_NAMES],
+                               gen.model.style_mean.numpy(), atol=1e-4)
+    with pytest.raises(ValueError, match="style_scale"):
+        gen.generate(song, steps=2, style_scale=-1.0)
+    with pytest.raises(ValueError, match="no style input"):
+        sampling_options(config_for("tiny"), 0, None, None, 0.0, None, style_scale=1.0)
     # the dance follows its style: the same noise with another style dances otherwise
-    monkeypatch.setattr(gen, "dance_style", lambda seed, rows: drawn + 1.0)
+    monkeypatch.setattr(gen, "dance_style", lambda seed, rows, scale: drawn + 1.0)
     livelier = gen.generate(song, steps=2, seed=0, foot_lock=False)
     assert not np.allclose(livelier.poses, a.poses)
     assert livelier.meta["generator"]["style"]["arms"] == pytest.approx(style["arms"] + 1.0, abs=1e-3)
