@@ -43,8 +43,7 @@ from einops import rearrange
 from torch import nn
 
 from generator.model.config import GeneratorConfig
-from generator.model.style import style_statistics
-from generator.model.style_prior import STYLE_PRIOR_PREFIX, StylePrior, summary_dim
+from generator.model.style_input import StyleInputMixin, add_style_input
 from motionbeat.core import contract, kinematics
 
 MAX_PERIOD: float = 10000.0
@@ -213,7 +212,7 @@ class DecoderBlock(nn.Module):
         return x + g3.unsqueeze(1) * self.drop(h)
 
 
-class Denoiser(nn.Module):
+class Denoiser(StyleInputMixin, nn.Module):
     """x_t (normalised motion), t, music -> predicted clean motion x_0 (normalised).
 
     Call it as ``model(x_t, t, music, phase, frame_mask, cond_mask)`` while training, or
@@ -239,22 +238,7 @@ class Denoiser(nn.Module):
         self.null_pooled = nn.Parameter(torch.randn(d) * NULL_INIT_STD)
         self.pool_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
         self.music_to_motion = nn.Linear(d, d)
-        # the dance's style (generator.model.style): statistics for drawing one, and its input
-        self.style_in = None
-        if cfg.style_dim:
-            k = cfg.style_dim
-            self.register_buffer("style_mean", torch.zeros(k))
-            self.register_buffer("style_std", torch.ones(k))
-            self.register_buffer("style_chol", torch.eye(k))
-            self.style_in = nn.Linear(k + 1, d)  # + 1: the presence flag
-            if cfg.style_prior == "music":  # the style given the song (generator.model.style_prior)
-                s = summary_dim(cfg.music_dim)
-                self.register_buffer("style_prior_summary_mean", torch.zeros(s))
-                self.register_buffer("style_prior_summary_std", torch.ones(s))
-                self.register_buffer("style_prior_weight", torch.zeros(s, k))
-                self.register_buffer("style_prior_chol", torch.eye(k))
-            nn.init.zeros_(self.style_in.weight)
-            nn.init.zeros_(self.style_in.bias)
+        self.style_in = add_style_input(self, cfg)  # None without one (generator.model.style_input)
         # timestep
         self.time_mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.SiLU(), nn.Linear(4 * d, d))
         # motion path
@@ -282,58 +266,6 @@ class Denoiser(nn.Module):
         self.music_std.copy_(
             torch.as_tensor(std, dtype=self.music_std.dtype).clamp_min(STD_FLOOR)
         )
-
-    @torch.no_grad()
-    def set_style_statistics(self, styles) -> None:
-        """Fit the style draw to the (N, style_dim) styles of the training dances."""
-        if not self.config.style_dim:
-            raise ValueError("this model has no style input (style_dim 0)")
-        for buf, value in zip((self.style_mean, self.style_std, self.style_chol),
-                              style_statistics(styles), strict=True):
-            buf.copy_(torch.as_tensor(value, dtype=buf.dtype))
-
-    @torch.no_grad()
-    def set_style_prior(self, prior: StylePrior) -> None:
-        """Store the fitted song -> style map (:func:`generator.model.style_prior.fit_style_prior`,
-        on styles standardised by this model's style statistics)."""
-        if self.config.style_prior != "music":
-            raise ValueError(f"this model draws styles from the {self.config.style_prior!r} "
-                             "prior, which has nothing to fit")
-        for name, value in (("summary_mean", prior.summary_mean), ("summary_std", prior.summary_std),
-                            ("weight", prior.weight), ("chol", prior.chol)):
-            buf = getattr(self, STYLE_PRIOR_PREFIX + name)
-            buf.copy_(torch.as_tensor(value, dtype=buf.dtype).reshape(buf.shape))
-
-    def draw_style(self, generator: torch.Generator | None = None, count: int = 1,
-                   scale: float = 1.0, summary: torch.Tensor | None = None,
-                   ) -> torch.Tensor:
-        """(count, style_dim) styles: mean + std * scale * (x W + L n), n ~ N(0, I) from
-        ``generator`` (on the CPU). With the ``"dataset"`` prior x W = 0 and L is the training
-        dances' Cholesky factor; with ``"music"`` x is the song's standardised ``summary``
-        (:func:`generator.model.style_prior.song_summary`, required) and L the residuals'."""
-        if not self.config.style_dim:
-            raise ValueError("this model has no style input (style_dim 0)")
-        n = torch.randn(count, self.config.style_dim, generator=generator).to(self.style_mean)
-        if self.config.style_prior == "dataset":
-            z = n @ self.style_chol.T  # (count, K)
-        else:
-            if summary is None:
-                raise ValueError("this model draws styles given the song: pass its summary")
-            x = torch.as_tensor(summary, dtype=self.style_mean.dtype, device=self.style_mean.device)
-            x = (x.reshape(-1) - self.style_prior_summary_mean) / self.style_prior_summary_std  # (S,)
-            z = x @ self.style_prior_weight + n @ self.style_prior_chol.T  # (count, K)
-        return self.style_mean + self.style_std * scale * z  # (count, K)
-
-    def _style_vector(self, style: torch.Tensor | None, batch: int, device) -> torch.Tensor:
-        """(B, K) physical styles or None -> (B, K + 1) standardised styles and presence flag;
-        a row of NaN (or None for all rows) is a withheld style, all zeros."""
-        k = self.config.style_dim
-        if style is None:
-            return torch.zeros(batch, k + 1, device=device)
-        style = style.to(device=device, dtype=self.style_mean.dtype).reshape(batch, k)  # (B, K)
-        present = ~torch.isnan(style).any(dim=-1, keepdim=True)  # (B, 1)
-        z = torch.where(present, (style - self.style_mean) / self.style_std, 0.0)  # (B, K)
-        return torch.cat([z, present.to(z.dtype)], dim=-1)  # (B, K + 1)
 
     def normalize(self, frames: torch.Tensor) -> torch.Tensor:
         """(..., D) physical frames -> (..., D) model space: (x - mean) / std."""

@@ -54,6 +54,12 @@ STYLE_SEED_STRIDE: int = 1_000_003
 before the song's length is added: each (seed, song) pair has its own style draw."""
 
 
+def style_seed(seed: int, song_seconds: float) -> int:
+    """The seed of the generator that draws the style of a dance with ``seed`` of a song
+    ``song_seconds`` long (its decoded length, exact in milliseconds)."""
+    return (seed * STYLE_SEED_STRIDE + round(song_seconds * 1000) + STYLE_SEED_OFFSET) % 2**63
+
+
 def dance_style(frames: np.ndarray | torch.Tensor, fps: float = contract.FPS) -> np.ndarray:
     """(T, D) contract frames (physical units) of one dance -> (STYLE_DIM,) float32 style.
 

@@ -46,7 +46,7 @@ from generator.model.conditioning import ConditioningError, MusicCondition, cond
 from generator.model.config import GeneratorConfig
 from generator.model.denoiser import Denoiser
 from generator.model.diffusion import make_sampling_scheduler
-from generator.model.style import STYLE_NAMES, STYLE_SEED_OFFSET, STYLE_SEED_STRIDE
+from generator.model.style import STYLE_NAMES, style_seed
 from generator.model.style_prior import song_summary
 from generator.sampling.checkpoint import (
     DEFAULT_CHECKPOINT,
@@ -378,18 +378,14 @@ class DanceGenerator:
 
     def dance_style(self, seed: int, rows: MusicCondition,
                     scale: float | None = None) -> torch.Tensor | None:
-        """(style_dim,) the style a dance with ``seed`` of the song ``rows`` (the part danced) is
-        given (:mod:`generator.model.style`), drawn from its own generator, seeded by both seed
-        and the song's length: the same song and seed dance alike, and the songs of one run do
-        not all share one style; with the music prior (``style_prior: "music"``) the draw is
-        centred on what the song's music predicts (:mod:`generator.model.style_prior`); ``scale``
-        widens it (default: the config's ``style_scale``). None for a model without a style
-        input."""
+        """(style_dim,) the style of a dance with ``seed`` of the song ``rows`` (the part danced;
+        :mod:`generator.model.style`), from a generator seeded by both seed and song length: the
+        same song and seed dance alike, the songs of one run differ; with ``style_prior``
+        "music", centred on what the song's music predicts; ``scale`` (default: the config's
+        ``style_scale``) widens it. None for a model without a style input."""
         if not self.config.style_dim:
             return None
-        song_key = round(rows.duration * 1000)  # milliseconds: the decoded length, exact
-        gen = torch.Generator().manual_seed((seed * STYLE_SEED_STRIDE + song_key + STYLE_SEED_OFFSET)
-                                            % 2**63)
+        gen = torch.Generator().manual_seed(style_seed(seed, rows.duration))
         summary = None
         if self.config.style_prior == "music":
             summary = torch.from_numpy(song_summary(rows.features, rows.tempo_bpm))
