@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.model.style_prior import STYLE_PRIOR_PREFIX, StylePrior, fit_style_prior
+from generator.model.style import STYLE_NAMES
+from generator.model.style_prior import StylePrior, fit_style_prior
 from generator.train.data import WindowData
 
 
@@ -26,8 +27,6 @@ def fit_model_style_prior(model, data: WindowData, seed: int = 0) -> StylePrior:
 
 def prior_record(prior: StylePrior, data: WindowData) -> dict:
     """What a checkpoint's metadata records of its fitted prior."""
-    from generator.model.style import STYLE_NAMES
-
     return {"ridge_lambda": prior.ridge_lambda, "songs": len(set(data.songs)),
             "dances": len(data),
             "cv_r2": {n: round(float(v), 4) for n, v in zip(STYLE_NAMES, prior.cv_r2, strict=True)}}
@@ -50,6 +49,7 @@ def add_music_prior(checkpoint: str | os.PathLike, corpus: str | os.PathLike,
     from generator.model.denoiser import Denoiser
     from generator.sampling.checkpoint import load_denoiser, save_generator
     from generator.train.data import build_window_data, load_dances
+    from generator.train.start import load_start
     from motionbeat.datasets.songs import load_corpus_songs
 
     start, meta = load_denoiser(checkpoint)
@@ -61,11 +61,7 @@ def add_music_prior(checkpoint: str | os.PathLike, corpus: str | os.PathLike,
         cfg = replace(cfg, encoder_checkpoint=encoder_reference(
             resolve_encoder(start.config, checkpoint), out))
     model = Denoiser(cfg).eval()
-    state = {k: v for k, v in start.state_dict().items() if not k.startswith(STYLE_PRIOR_PREFIX)}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or any(not k.startswith(STYLE_PRIOR_PREFIX) for k in missing):
-        raise ValueError(f"{checkpoint}: weights do not fit (missing {missing}, "
-                         f"unexpected {unexpected})")
+    load_start(model, start.state_dict())  # every weight; the prior's buffers are fitted below
     if not (Path(corpus) / "manifest.json").is_file():
         raise ValueError(f"{corpus}: not a corpus (no manifest.json)")
     cond = conditioner_for(start.config, checkpoint)
