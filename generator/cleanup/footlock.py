@@ -1,6 +1,7 @@
 """Foot locking: planted feet held still, first through the root path, then by leg IK.
 
-(:func:`clean_feet` first spreads out the model's rare turn snaps, :mod:`generator.cleanup.turns`.)
+(:func:`clean_feet` first spreads out the model's rare turn snaps, :mod:`generator.cleanup.turns`,
+and bridges short low double lifts, :mod:`generator.cleanup.contact_gaps`.)
 
 A diffusion model predicts root translation and foot contacts separately, so a foot it labels
 planted can still slide a little on the floor (the foot skate that PFC measures and that
@@ -42,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from generator.cleanup.contact_gaps import bridge_short_lifts
 from generator.cleanup.leg_ik import LEGS, solve_leg
 from generator.cleanup.turns import smooth_turn_snaps
 from motionbeat.core import contract
@@ -240,8 +242,12 @@ def clean_feet(
     poses: np.ndarray, trans: np.ndarray, contacts: np.ndarray, threshold: float = CONTACT_THRESHOLD,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The whole clean-up -> (poses, trans): turn snaps spread out (:mod:`generator.cleanup.turns`: a foot
-    cannot hold while the body snaps round over it), root path from planted feet, leg IK pins."""
+    cannot hold while the body snaps round over it), short low double lifts bridged by the lowest
+    foot (:mod:`generator.cleanup.contact_gaps`), root path from planted feet, leg IK pins."""
     poses = np.array(poses, np.float32)
     poses[:, 0] = smooth_turn_snaps(poses[:, 0])
+    joints = _joints(poses, np.asarray(trans, np.float32))[2]  # (T, 24, 3)
+    heights = joints[:, list(contract.FOOT_JOINTS), contract.UP_AXIS]  # (T, 4)
+    contacts = bridge_short_lifts(contacts, heights, threshold)  # (T, 4)
     trans = lock_planted_feet(poses, trans, contacts, threshold)
     return pin_planted_feet(poses, trans, contacts, threshold), trans

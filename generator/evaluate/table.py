@@ -132,7 +132,7 @@ def format_markdown(report: dict, command: str = "") -> str:
     ]
     for r in report["rows"]:
         lines.append(
-            f"| {r['label']} | {r['n_dances']} | {_fmt(r['pfc'], 3)} | {_fmt(r.get('max_turn'), 1)} "
+            f"| {r['label']} | {r['n_dances']} | {_fmt(r['pfc'], 4)} | {_fmt(r.get('max_turn'), 1)} "
             f"| {_fmt(r['bas'], 4)} "
             f"| {_fmt(r['bas_motion'], 4)} | {_fmt(r.get('bec'), 3)} | {_fmt(r.get('phase_r'), 3)} "
             f"| {' | '.join(_gap(r, m) for m in TABLE_GAPS)} "
