@@ -6,7 +6,8 @@
 1. :func:`check_song` - the file is there, of a supported type, not over the upload limit, and
    decodes to usable audio (``motionbeat.audio.load_audio``: empty, too short, silent and
    corrupt files raise :class:`~motionbeat.audio.AudioError` with a message for people).
-2. :func:`check_settings` and :func:`dance_span` - seed, guidance, steps and body are in range;
+2. :func:`check_settings` and :func:`dance_span` - seed, guidance, steps, body, beat lock,
+   tempo and style spread are in range;
    the start lies inside the song. Duration 0 is the rest of the song; a dance longer than
    :attr:`Limits.max_duration` is cut to it, and :attr:`DanceSpan.notice` says so (a person who
    brings a whole 12-minute song gets its first 10 minutes, not a refusal).
@@ -43,6 +44,10 @@ MAX_BEAT_GUIDANCE: float = 0.1
 """Largest beat guidance accepted (:mod:`generator.sampling.beat_guidance`): on the validation
 songs 0.02 raised the own-song R gap from 0.06 to 0.19 for 2.4 points of FID, 0.1 cost 56 points
 and 0.2 cost 200 (docs/generator.md)."""
+MAX_STYLE_SCALE: float = 4.0
+"""Widest style draw accepted, in the training dances' spreads (``generator.model.style``): the
+shipped generators draw at 2, the widest the validation rounds measured was 3
+(docs/generator.md); at 4 a dance's style lies far outside any training dance's."""
 MAX_SEED: int = 2**32 - 1
 MIN_DANCE_SECONDS: float = 1.0
 """Shortest dance made: the audio front end's shortest song (MIN_AUDIO_SECONDS)."""
@@ -114,6 +119,10 @@ class DanceSettings:
         bpm: the song's tempo as the user hears it, for a song the beat tracker takes at half
             or double speed (``analyse_rhythm``'s ``tempo_hint``); None (or 0 from the form):
             the tracker decides.
+        style_scale: how far the dance's style (how fast it travels and bounces, and moves its
+            torso, arms and legs) may stray from what the song's music suggests, in the training
+            dances' spreads: 0 gives the music's typical style; None uses the checkpoint's
+            default. Only for a generator with a style input.
     """
 
     start: float = 0.0
@@ -125,6 +134,7 @@ class DanceSettings:
     foot_lock: bool = True
     beat_guidance: float | None = None
     bpm: float | None = None
+    style_scale: float | None = None
 
 
 # --- checks -----------------------------------------------------------------------------------
@@ -198,8 +208,11 @@ def check_settings(settings: DanceSettings, bodies: tuple[str, ...]) -> DanceSet
     if bpm is not None and not MIN_BPM <= bpm <= MAX_BPM:
         raise InputError(f"The tempo must be from {MIN_BPM:g} to {MAX_BPM:g} BPM (or 0 to find it), "
                          f"got {bpm:g}.")
+    style = None if settings.style_scale is None else _number(settings.style_scale, "style spread", 0.0)
+    if style is not None and not 0 <= style <= MAX_STYLE_SCALE:
+        raise InputError(f"The style spread must be from 0 to {MAX_STYLE_SCALE:g}, got {style:g}.")
     return DanceSettings(start, duration, int(seed), guidance, None if steps is None else int(steps), body,
-                         bool(foot_lock), beat, bpm)
+                         bool(foot_lock), beat, bpm, style)
 
 
 def dance_span(song_seconds: float, settings: DanceSettings, limits: Limits, name: str) -> DanceSpan:

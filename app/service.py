@@ -53,6 +53,7 @@ from app.progress import SPANS, Progress, RequestProgress, StageCosts
 from app.request import (
     MIN_DANCE_SECONDS,
     DanceSettings,
+    InputError,
     Limits,
     check_settings,
     check_song,
@@ -206,11 +207,15 @@ class DanceService:
         return cls(DanceGenerator.load(checkpoint, device=device), **kwargs)
 
     def default(self, name: str) -> Any:
-        """The generator config's default for "steps", "guidance" or "beat_guidance", or None if
-        it has none."""
+        """The generator config's default for "steps", "guidance", "beat_guidance" or
+        "style_scale", or None if it has none (a generator without a style input has no
+        "style_scale")."""
         field_name = {"steps": "sample_steps", "guidance": "guidance_weight",
-                      "beat_guidance": "beat_guidance"}[name]
-        return getattr(getattr(self.generator, "config", None), field_name, None)
+                      "beat_guidance": "beat_guidance", "style_scale": "style_scale"}[name]
+        config = getattr(self.generator, "config", None)
+        if name == "style_scale" and not getattr(config, "style_dim", 0):
+            return None
+        return getattr(config, field_name, None)
 
     def warm_up(self) -> float:
         """Make one whole request on a short click track; returns the seconds it took.
@@ -300,6 +305,9 @@ class DanceService:
     ) -> DanceResult:
         track.stage("check")
         settings = check_settings(settings, self.bodies)
+        if settings.style_scale is not None and self.default("style_scale") is None:
+            raise InputError("This server's generator has no style input, so the style spread "
+                             "cannot be set; leave it empty.")
         audio = check_song(song, self.limits)
         song = Path(song)
         span = dance_span(audio.duration, settings, self.limits, song.name)
@@ -338,6 +346,7 @@ class DanceService:
                 foot_lock=settings.foot_lock,
                 beat_guidance=settings.beat_guidance,
                 bpm=settings.bpm,
+                style_scale=settings.style_scale,
             )
         motion = replace(
             motion,
@@ -346,7 +355,7 @@ class DanceService:
                                          "guidance": settings.guidance, "body": settings.body,
                                          "foot_lock": settings.foot_lock,
                                          "beat_guidance": settings.beat_guidance,
-                                         "bpm": settings.bpm}},
+                                         "bpm": settings.bpm, "style_scale": settings.style_scale}},
         )
 
         stem = f"{safe_stem(song.name)}_dance_seed{settings.seed}"

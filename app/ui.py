@@ -38,6 +38,7 @@ from app.request import (  # noqa: E402
     MAX_GUIDANCE,
     MAX_SEED,
     MAX_STEPS,
+    MAX_STYLE_SCALE,
     SUPPORTED_SUFFIXES,
     DanceSettings,
     InputError,
@@ -70,9 +71,11 @@ CACHE_SWEEP_S = 600
 PLOT_LABEL = "Music beats and motion beats"
 GUIDANCE_STEP = 0.1
 BEAT_GUIDANCE_STEP = 0.005
-FALLBACK_DEFAULTS: dict[str, float] = {"guidance": 2.0, "steps": 10, "beat_guidance": 0.0}
+STYLE_SCALE_STEP = 0.25
+FALLBACK_DEFAULTS: dict[str, float] = {"guidance": 2.0, "steps": 10, "beat_guidance": 0.0,
+                                       "style_scale": 0.0}
 """Settings shown when the generator names no defaults (EDGE's guidance; 10 DDIM steps; beat
-guidance off)."""
+guidance off; no style input: its slider is hidden and its 0 means "not set")."""
 
 
 def _intro(service: DanceService) -> str:
@@ -91,7 +94,8 @@ def _intro(service: DanceService) -> str:
 
 
 def _setting_default(service: DanceService, name: str) -> float:
-    """The model's default guidance, steps or beat guidance (the value shown and the API's default)."""
+    """The model's default guidance, steps, beat guidance or style spread (the value shown and the
+    API's default)."""
     value = service.default(name)
     return FALLBACK_DEFAULTS[name] if value is None else value
 
@@ -164,12 +168,14 @@ def make_handler(
         foot_lock: bool | None = True,
         beat_lock: float | None = None,
         bpm: float | None = None,
+        style_scale: float | None = None,
         request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - gradio's documented idiom
     ) -> tuple[str, list[str], dict[str, Any], Any]:
         settings = DanceSettings(
             start=start, duration=duration, seed=seed, guidance=guidance, steps=steps, body=body or "",
             foot_lock=foot_lock, beat_guidance=beat_lock, bpm=bpm,
+            style_scale=None if service.default("style_scale") is None and not style_scale else style_scale,
         )
         flag = CancelFlag()
         session = getattr(request, "session_hash", None) or ""
@@ -297,6 +303,16 @@ def build_app(
                             info="0: found from the music; set it when the dance moves at half or "
                                  "double the song's speed",
                         )
+                        style_scale = gr.Slider(
+                            0.0,
+                            MAX_STYLE_SCALE,
+                            value=_setting_default(service, "style_scale"),
+                            step=STYLE_SCALE_STEP,
+                            label="Style spread",
+                            info="how far the dancer's energy (travel, bounce, arms, legs) may stray "
+                                 "from what the music suggests (0: the music's typical dancer)",
+                            visible=service.default("style_scale") is not None,
+                        )
                     with gr.Row():
                         body = gr.Radio(list(service.bodies), value=service.bodies[0], label="Body")
                         foot_lock = gr.Checkbox(
@@ -326,7 +342,8 @@ def build_app(
         button.click(lambda: "", None, notice, queue=False, api_visibility="private")  # a new request
         event = button.click(
             make_handler(service, concurrency, running),
-            inputs=[song, start, duration, seed, guidance, steps, body, foot_lock, beat_lock, bpm],
+            inputs=[song, start, duration, seed, guidance, steps, body, foot_lock, beat_lock, bpm,
+                    style_scale],
             outputs=[video, files, scores, plot],
             api_name=API_NAME,
             concurrency_limit=concurrency,

@@ -113,6 +113,7 @@ def write_untrained_checkpoint(
     conditioner: str = "librosa",
     encoder_checkpoint: str | os.PathLike | None = None,
     seed: int = 0,
+    **config_overrides,
 ) -> Path:
     """Seeded random weights and their config at ``stem``; returns the stem.
 
@@ -121,14 +122,15 @@ def write_untrained_checkpoint(
     pose standing on the floor (pelvis at its rest height) with the small stds of
     :data:`UNTRAINED_STD`, the music statistics the identity. The weights' metadata records
     ``trained_steps = 0``. ``conditioner="motionbeat"`` needs ``encoder_checkpoint`` (its width
-    and hash go into the config).
+    and hash go into the config). ``config_overrides`` set further config fields (``style_dim=5``:
+    a style input).
     """
     if conditioner == "motionbeat" and encoder_checkpoint is None:
         raise ValueError("an untrained motionbeat-conditioned generator needs encoder_checkpoint")
     stem = Path(stem)
     if stem.suffix in (".safetensors", ".json"):
         stem = stem.with_suffix("")
-    config = generator_config(size, conditioner, encoder_checkpoint, generator_stem=stem)
+    config = generator_config(size, conditioner, encoder_checkpoint, generator_stem=stem, **config_overrides)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = Denoiser(config)

@@ -273,7 +273,11 @@ def train(
     if cfg.style_dim:  # the style draw fits this run's training dances
         model.set_style_statistics(train_data.compute_styles())
         val_data.compute_styles()
-        if cfg.style_prior == "music" and len(set(train_data.songs)) > 1:
+        if cfg.style_prior == "music":
+            if len(set(train_data.songs)) < 2:
+                raise ValueError(f"{corpus_dir}: the music style prior learns from the differences "
+                                 "between songs, and the train split has dances of one song only; "
+                                 "use --style-prior dataset")
             prior = prior_record(fit_model_style_prior(model, train_data, seed), train_data)
     model.to(device)
     ema = EMA(model)

@@ -26,6 +26,8 @@ from app.service import (
     purge_old_requests,
     safe_stem,
 )
+from generator.model.style import STYLE_NAMES
+from generator.sampling.checkpoint import write_untrained_checkpoint
 from motionbeat.audio import (
     MAX_BPM,
     EmptyAudioError,
@@ -61,6 +63,9 @@ LIMITS = Limits(max_upload_mb=1.0, max_duration=8.0)
         (DanceSettings(bpm=20), "tempo must be from 40 to 240 BPM"),
         (DanceSettings(bpm=-120), "tempo must be from 40 to 240 BPM"),
         (DanceSettings(bpm="fast"), "tempo must be a number"),
+        (DanceSettings(style_scale=-1), "style spread must be from 0 to 4"),
+        (DanceSettings(style_scale=4.5), "style spread must be from 0 to 4"),
+        (DanceSettings(style_scale="wild"), "style spread must be a number"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message(settings, message):
@@ -229,3 +234,31 @@ def test_beat_figure_marks_both_beat_kinds(checkpoint, songs):
     labels = {text.get_text() for text in ax.get_legend().get_texts()}
     assert {"music beat", "motion speed", "motion beat"} <= labels
     assert ax.get_xlim() == pytest.approx((0.5, 3.5))
+
+
+def test_the_style_spread_reaches_the_dance_and_needs_a_style_input(checkpoint, songs, tmp_path):
+    styled = write_untrained_checkpoint(tmp_path / "styled", size="tiny", style_dim=len(STYLE_NAMES),
+                                        style_scale=1.5)
+    service = DanceService.from_checkpoint(styled, device="cpu", work_dir=tmp_path / "work",
+                                           limits=LIMITS, video_size=64, bodies=BODIES)
+    assert service.default("style_scale") == 1.5  # the checkpoint's own
+    dances = {}
+    for scale in (None, 0.0, 3.0):
+        result = service.generate(songs["good"], DanceSettings(duration=1.0, steps=1, body="skeleton",
+                                                               style_scale=scale))
+        dances[scale] = load_motion(result.files[0])
+        assert dances[scale].meta["app"]["style_scale"] == scale
+        assert dances[scale].meta["generator"]["style_scale"] == (1.5 if scale is None else scale)
+    styles = {k: np.array(list(m.meta["generator"]["style"].values())) for k, m in dances.items()}
+    # the same seed's draw, scaled about the music's mean: 0 is the mean, 3 twice 1.5's step from it
+    np.testing.assert_allclose(styles[3.0] - styles[0.0], 2 * (styles[None] - styles[0.0]), atol=2e-3)
+    assert not np.allclose(styles[3.0], styles[0.0])
+    service.close()
+
+    plain = DanceService.from_checkpoint(checkpoint, device="cpu", work_dir=tmp_path / "plain",
+                                         limits=LIMITS, video_size=64, bodies=BODIES)
+    assert plain.default("style_scale") is None
+    with pytest.raises(InputError, match="no style input"):
+        plain.generate(songs["good"], DanceSettings(duration=1.0, steps=1, style_scale=1.0))
+    assert not list((tmp_path / "plain").glob("*"))  # nothing of the refused request stays
+    plain.close()

@@ -194,3 +194,14 @@ def test_training_fits_the_prior_and_a_start_drops_its_own(styled, toy_corpus, t
     two = load_file(back.weights)
     assert not any(k.startswith("style_prior_") for k in two)
     torch.testing.assert_close(two["style_in.weight"], weights["style_in.weight"], rtol=0, atol=0)
+
+
+def test_training_a_music_prior_on_one_song_is_refused(tmp_path):
+    from motionbeat.datasets.toy import write_toy_corpus
+
+    corpus = tmp_path / "one-song"
+    write_toy_corpus(corpus, ("train", "val"), seconds=8.0)
+    with pytest.raises(ValueError, match="one song only; use --style-prior dataset"):
+        tr.train(corpus, tmp_path / "out", size="tiny", conditioner="librosa", steps=1, seed=0,
+                 options=FAST, config_overrides={"style_dim": STYLE_DIM, "style_prior": "music"})
+    assert not list((tmp_path).glob("out*"))  # nothing written
