@@ -2,7 +2,7 @@
 
     python -m generator.sample SONG_OR_DIR... [--out DIR] [--checkpoint STEM] [--seed N]
         [--steps N] [--guidance W] [--beat-guidance S] [--bpm B] [--halftime-above B]
-        [--style-scale S] [--sampler KIND] [--start S] [--duration S] [--device cpu|cuda]
+        [--style-scale S] [--beat-warp S] [--sampler KIND] [--start S] [--duration S] [--device cpu|cuda]
         [--no-video] [--body mannequin|smpl|skeleton] [--size 512]
         [--formats npz,pkl,bvh,glb] [--rig smpl|mixamo]
         [--inbetween-from MOTION [--keyframe-every S]]
@@ -145,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="for a generator with a style input: how far each dance's style (how "
                         "fast it moves) is drawn from the mean, in multiples of the training "
                         "dances' spread (default: config; 0 = the mean style)")
+    p.add_argument("--beat-warp", type=float, default=None, metavar="S",
+                   help="retime the finished dance so its accents fall on one phase of the "
+                        "beats, each moved at most S beats (default: config; 0 = off, at most 0.5)")
     p.add_argument("--sampler", choices=SAMPLERS, default=None,
                    help=f"sampling scheduler (default: config); {' and '.join(STOCHASTIC_SAMPLERS)} "
                         "add fresh noise at each step")
@@ -275,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             start=args.start, duration=args.duration, constraint=constraint, progress=progress,
             foot_lock=not args.no_foot_lock, beat_guidance=args.beat_guidance, bpm=args.bpm,
             halftime_above_bpm=args.halftime_above, style_scale=args.style_scale,
+            beat_warp=args.beat_warp,
         )
         progress.close()
         progress.lap(progress.stage or "sampling")

@@ -49,7 +49,8 @@ at 30 fps; BAS: Bailando protocol, music-beat direction). Other data, other musi
 
 SAMPLING_KEYS: tuple[str, ...] = ("sampler", "steps", "guidance", "beat_guidance")
 """What a generator row reports of how its dances were sampled (from their motion metadata)."""
-OPTIONAL_SAMPLING_KEYS: tuple[str, ...] = ("halftime_above_bpm", "style_scale", "style_prior")
+OPTIONAL_SAMPLING_KEYS: tuple[str, ...] = ("halftime_above_bpm", "style_scale", "style_prior",
+                                           "beat_warp")
 """Reported too where the dances' metadata has them (dances made before they existed do not)."""
 
 

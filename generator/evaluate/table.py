@@ -87,6 +87,7 @@ def sampling_lines(report: dict) -> list[str]:
                      + (f", beat guidance {s['beat_guidance']:g}" if s.get("beat_guidance") else "")
                      + (f", half time above {s['halftime_above_bpm']:g} BPM"
                         if s.get("halftime_above_bpm") else "")
+                     + (f", beat warp {s['beat_warp']:g} beats" if s.get("beat_warp") else "")
                      + (f", style drawn {s['style_scale']:g}x its spread"
                         + (" given the song's music" if s.get("style_prior") == "music" else "")
                         if "style_scale" in s else ""))

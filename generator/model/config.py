@@ -30,7 +30,7 @@ STOCHASTIC_SAMPLERS: tuple[str, ...] = ("ddpm", "sde-dpm++")
 """The :data:`SAMPLERS` that draw fresh noise at every step."""
 
 SAMPLING_FIELDS: tuple[str, ...] = ("sampler", "sample_steps", "guidance_weight", "beat_guidance",
-                                    "halftime_above_bpm", "style_scale")
+                                    "halftime_above_bpm", "style_scale", "beat_warp")
 """:class:`GeneratorConfig` fields that are sampling defaults, chosen after training: a run
 that starts from a checkpoint (``generator.train.train(init=...)``) keeps the checkpoint's."""
 
@@ -122,6 +122,9 @@ class GeneratorConfig:
             ``analyse_rhythm(..., tempo_hint=tempo / 2)``), as a dancer takes a fast song; 0
             (off) by default and in checkpoints saved before it existed
             (docs/generator.md, "Half time").
+        beat_warp: the largest move, in beats, of the dance's accents when the finished dance
+            is retimed onto one phase of the song's beats (:mod:`generator.cleanup.beat_warp`);
+            0 (off) by default and in checkpoints saved before it existed.
         overlap_frames: frames shared by consecutive windows in long-form sampling
             (EDGE: half a window); at most half a window.
         style_dim: 0 (no style input: every checkpoint saved before it existed) or
@@ -178,6 +181,7 @@ class GeneratorConfig:
     guidance_weight: float = 2.5
     beat_guidance: float = 0.0
     halftime_above_bpm: float = 0.0
+    beat_warp: float = 0.0
     overlap_frames: int = contract.WINDOW_FRAMES // 2
     style_dim: int = 0
     style_dropout: float = 0.1
@@ -203,7 +207,7 @@ class GeneratorConfig:
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
         for name in ("loss_snr_gamma", "loss_noise_power", "loss_kinetic", "beat_guidance",
-                     "halftime_above_bpm"):
+                     "halftime_above_bpm", "beat_warp"):
             value = getattr(self, name)
             if not (value >= 0.0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be a finite number >= 0 (0: off), got {value}")

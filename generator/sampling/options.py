@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator.cleanup.beat_warp import MAX_SHIFT_LIMIT
 from generator.model.config import SAMPLERS, GeneratorConfig
 from motionbeat import audio as au
 
@@ -39,11 +40,12 @@ class SamplingOptions:
     bpm: float | None = None
     halftime_above_bpm: float = 0.0
     style_scale: float = 1.0
+    beat_warp: float = 0.0
 
 
 def sampling_options(
     config: GeneratorConfig, seed, steps, guidance, start, duration, sampler=None,
-    beat_guidance=None, bpm=None, halftime_above_bpm=None, style_scale=None,
+    beat_guidance=None, bpm=None, halftime_above_bpm=None, style_scale=None, beat_warp=None,
 ) -> SamplingOptions:
     """The options of one sampling run, checked (ValueError naming the option) and with the
     config's defaults where None."""
@@ -77,8 +79,12 @@ def sampling_options(
                          "is 0)")
     style_scale = check_number("style_scale", config.style_scale if style_scale is None
                                else style_scale, minimum=0.0)
+    beat_warp = check_number("beat_warp", config.beat_warp if beat_warp is None else beat_warp,
+                             minimum=0.0)
+    if beat_warp > MAX_SHIFT_LIMIT:
+        raise ValueError(f"beat_warp must be from 0 to {MAX_SHIFT_LIMIT:g} beats, got {beat_warp:g}")
     return SamplingOptions(int(seed), int(steps), guidance, start, duration, sampler,
-                           beat_guidance, bpm, halftime_above_bpm, style_scale)
+                           beat_guidance, bpm, halftime_above_bpm, style_scale, beat_warp)
 
 
 def dance_rhythm(audio: au.Audio, opts: SamplingOptions) -> au.Rhythm | None:

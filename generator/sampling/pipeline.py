@@ -27,7 +27,11 @@ What :meth:`DanceGenerator.generate` does:
 Checkpoints (their format, saving, loading, seeded untrained ones) are
 :mod:`generator.sampling.checkpoint`; constraints taken from a motion are
 :mod:`generator.sampling.constraints`; the options of a run, checked and defaulted, are
-:mod:`generator.sampling.options`.
+:mod:`generator.sampling.options`; the finishing steps after sampling (foot clean-up, beat warp)
+:mod:`generator.cleanup`.
+
+Long file: :class:`DanceGenerator`'s three entry points (one song, many songs, many songs with
+and without the clean-up) each name and document every sampling option a caller may set.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from generator.cleanup.beat_warp import warp_motion
 from generator.cleanup.footlock import clean_feet
 from generator.model.conditioning import ConditioningError, MusicCondition, conditioner_for
 from generator.model.config import GeneratorConfig
@@ -206,6 +211,7 @@ class DanceGenerator:
         bpm: float | None = None,
         halftime_above_bpm: float | None = None,
         style_scale: float | None = None,
+        beat_warp: float | None = None,
     ) -> Motion:
         """Dance for one song (a path or a decoded :class:`motionbeat.audio.Audio`).
 
@@ -236,6 +242,9 @@ class DanceGenerator:
                 in multiples of their spread (:mod:`generator.model.style`; default: the
                 config's ``style_scale``; 0 = every dance the mean style); an error for a model
                 without a style input.
+            beat_warp: retime the finished dance so its accents fall on one beat phase, each
+                moved at most this many beats (:mod:`generator.cleanup.beat_warp`; default:
+                the config's; 0 = off, at most 0.5).
         Returns:
             a :class:`Motion` at :data:`contract.FPS` naming the song, the excerpt's start
             offset in it and this generator's model hash.
@@ -244,7 +253,7 @@ class DanceGenerator:
             [audio], seed=seed, steps=steps, guidance=guidance, start=start, duration=duration,
             constraint=constraint, progress=progress, foot_lock=foot_lock, sampler=sampler,
             beat_guidance=beat_guidance, bpm=bpm, halftime_above_bpm=halftime_above_bpm,
-            style_scale=style_scale,
+            style_scale=style_scale, beat_warp=beat_warp,
         )[0]
 
     def generate_many(
@@ -264,6 +273,7 @@ class DanceGenerator:
         bpm: float | None = None,
         halftime_above_bpm: float | None = None,
         style_scale: float | None = None,
+        beat_warp: float | None = None,
     ) -> list[Motion]:
         """Dances for several songs in one sampling run; options as :meth:`generate`, the same
         for every song (``constraint`` may also be a list, one per song). Each song's dance
@@ -272,7 +282,7 @@ class DanceGenerator:
             audios, foot_locks=(foot_lock,), seed=seed, steps=steps, guidance=guidance,
             start=start, duration=duration, constraint=constraint, progress=progress,
             sampler=sampler, beat_guidance=beat_guidance, bpm=bpm,
-            halftime_above_bpm=halftime_above_bpm, style_scale=style_scale,
+            halftime_above_bpm=halftime_above_bpm, style_scale=style_scale, beat_warp=beat_warp,
         )[0]
 
     def generate_many_variants(
@@ -292,6 +302,7 @@ class DanceGenerator:
         bpm: float | None = None,
         halftime_above_bpm: float | None = None,
         style_scale: float | None = None,
+        beat_warp: float | None = None,
     ) -> list[list[Motion]]:
         """:meth:`generate_many` once, its samples finished once per ``foot_locks`` setting:
         ``[dances with foot_locks[0], dances with foot_locks[1], ...]``. The default gives the
@@ -306,7 +317,7 @@ class DanceGenerator:
         if not audios:
             return [[] for _ in locks]
         opts = sampling_options(self.config, seed, steps, guidance, start, duration, sampler,
-                                beat_guidance, bpm, halftime_above_bpm, style_scale)
+                                beat_guidance, bpm, halftime_above_bpm, style_scale, beat_warp)
         if constraint is None or isinstance(constraint, Constraint):
             constraints = [constraint] * len(audios)
         else:
@@ -337,7 +348,8 @@ class DanceGenerator:
             _cleaned(m, f) if c is None and any(locks) else m
             for m, f, c in zip(raw, frames, constraints, strict=True)
         ]
-        return [cleaned if lock else raw for lock in locks]
+        return [[warp_motion(m, m.meta["beat_times"], opts.beat_warp) for m in (cleaned if lock else raw)]
+                for lock in locks]
 
     @torch.no_grad()
     def _sample(
@@ -412,6 +424,7 @@ class DanceGenerator:
                 "beat_guidance": opts.beat_guidance,
                 "bpm_hint": opts.bpm,
                 "halftime_above_bpm": opts.halftime_above_bpm,
+                "beat_warp": opts.beat_warp,
                 "foot_lock": False,
             },
             "song_duration": rows.duration,

@@ -226,6 +226,22 @@ def resample(
     if num_in <= 1 or fps_in == fps_out:
         return poses.clone(), trans.clone()
     pos = torch.arange(num_out, dtype=torch.float64) * (fps_in / fps_out)  # (T',) input frames
+    return interpolate_frames(poses, trans, pos)
+
+
+def interpolate_frames(
+    poses: torch.Tensor, trans: torch.Tensor, positions: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A motion read at fractional frame ``positions``: rotations by slerp, translation linearly.
+
+    Args:
+        poses: (T, 24, 3) axis-angle, T >= 2; trans: (T, 3); positions: (T',) frame indices in
+            [0, T-1] (clamped there).
+    Returns:
+        poses (T', 24, 3) and trans (T', 3).
+    """
+    num_in = poses.shape[0]
+    pos = positions.to(torch.float64).clamp(0, num_in - 1)  # (T',)
     lo = pos.floor().long().clamp(max=num_in - 2)  # (T',)
     frac = (pos - lo).to(poses.dtype)  # (T',)
     quats = axis_angle_to_quaternion(poses)  # (T, 24, 4)
