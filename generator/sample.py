@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "fast it moves) is drawn from the mean, in multiples of the training "
                         "dances' spread (default: config; 0 = the mean style)")
     p.add_argument("--beat-warp", type=float, default=None, metavar="S",
-                   help="retime the finished dance so its accents fall on one phase of the "
+                   help="retime the finished dance so its accents fall on the "
                         "beats, each moved at most S beats (default: config; 0 = off, at most 0.5)")
     p.add_argument("--sampler", choices=SAMPLERS, default=None,
                    help=f"sampling scheduler (default: config); {' and '.join(STOCHASTIC_SAMPLERS)} "

@@ -123,7 +123,7 @@ class GeneratorConfig:
             (off) by default and in checkpoints saved before it existed
             (docs/generator.md, "Half time").
         beat_warp: the largest move, in beats, of the dance's accents when the finished dance
-            is retimed onto one phase of the song's beats (:mod:`generator.cleanup.beat_warp`);
+            is retimed onto the song's beats (:mod:`generator.cleanup.beat_warp`);
             0 (off) by default and in checkpoints saved before it existed.
         overlap_frames: frames shared by consecutive windows in long-form sampling
             (EDGE: half a window); at most half a window.
