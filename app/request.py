@@ -7,7 +7,7 @@
    decodes to usable audio (``motionbeat.audio.load_audio``: empty, too short, silent and
    corrupt files raise :class:`~motionbeat.audio.AudioError` with a message for people).
 2. :func:`check_settings` and :func:`dance_span` - seed, guidance, steps, body, beat lock,
-   tempo and style spread are in range;
+   tempo, style spread and beat timing are in range;
    the start lies inside the song. Duration 0 is the rest of the song; a dance longer than
    :attr:`Limits.max_duration` is cut to it, and :attr:`DanceSpan.notice` says so (a person who
    brings a whole 12-minute song gets its first 10 minutes, not a refusal).
@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from generator.cleanup.beat_warp import MAX_SHIFT_LIMIT
 from motionbeat.audio import MAX_BPM, MIN_BPM, Audio, load_audio
 
 # --- limits and defaults ----------------------------------------------------------------------
@@ -48,6 +49,8 @@ MAX_STYLE_SCALE: float = 4.0
 """Widest style draw accepted, in the training dances' spreads (``generator.model.style``): the
 shipped generators draw at 2, the widest the validation rounds measured was 3
 (docs/generator.md); at 4 a dance's style lies far outside any training dance's."""
+MAX_BEAT_WARP: float = MAX_SHIFT_LIMIT
+"""Largest beat warp accepted, in beats: half a beat reaches every phase."""
 MAX_SEED: int = 2**32 - 1
 MIN_DANCE_SECONDS: float = 1.0
 """Shortest dance made: the audio front end's shortest song (MIN_AUDIO_SECONDS)."""
@@ -123,6 +126,9 @@ class DanceSettings:
             torso, arms and legs) may stray from what the song's music suggests, in the training
             dances' spreads: 0 gives the music's typical style; None uses the checkpoint's
             default. Only for a generator with a style input.
+        beat_warp: retime the finished dance so its accents (the moments the body comes to
+            rest) fall on the beats, each moved at most this many beats
+            (``generator.cleanup.beat_warp``); None uses the checkpoint's default, 0 is off.
     """
 
     start: float = 0.0
@@ -135,6 +141,7 @@ class DanceSettings:
     beat_guidance: float | None = None
     bpm: float | None = None
     style_scale: float | None = None
+    beat_warp: float | None = None
 
 
 # --- checks -----------------------------------------------------------------------------------
@@ -211,8 +218,11 @@ def check_settings(settings: DanceSettings, bodies: tuple[str, ...]) -> DanceSet
     style = None if settings.style_scale is None else _number(settings.style_scale, "style spread", 0.0)
     if style is not None and not 0 <= style <= MAX_STYLE_SCALE:
         raise InputError(f"The style spread must be from 0 to {MAX_STYLE_SCALE:g}, got {style:g}.")
+    warp = None if settings.beat_warp is None else _number(settings.beat_warp, "beat timing", 0.0)
+    if warp is not None and not 0 <= warp <= MAX_BEAT_WARP:
+        raise InputError(f"The beat timing must be from 0 to {MAX_BEAT_WARP:g} beats, got {warp:g}.")
     return DanceSettings(start, duration, int(seed), guidance, None if steps is None else int(steps), body,
-                         bool(foot_lock), beat, bpm, style)
+                         bool(foot_lock), beat, bpm, style, warp)
 
 
 def dance_span(song_seconds: float, settings: DanceSettings, limits: Limits, name: str) -> DanceSpan:

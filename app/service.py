@@ -207,11 +207,12 @@ class DanceService:
         return cls(DanceGenerator.load(checkpoint, device=device), **kwargs)
 
     def default(self, name: str) -> Any:
-        """The generator config's default for "steps", "guidance", "beat_guidance" or
+        """The generator config's default for "steps", "guidance", "beat_guidance", "beat_warp" or
         "style_scale", or None if it has none (a generator without a style input has no
         "style_scale")."""
         field_name = {"steps": "sample_steps", "guidance": "guidance_weight",
-                      "beat_guidance": "beat_guidance", "style_scale": "style_scale"}[name]
+                      "beat_guidance": "beat_guidance", "style_scale": "style_scale",
+                      "beat_warp": "beat_warp"}[name]
         config = getattr(self.generator, "config", None)
         if name == "style_scale" and not getattr(config, "style_dim", 0):
             return None
@@ -347,6 +348,7 @@ class DanceService:
                 beat_guidance=settings.beat_guidance,
                 bpm=settings.bpm,
                 style_scale=settings.style_scale,
+                beat_warp=settings.beat_warp,
             )
         motion = replace(
             motion,
@@ -355,7 +357,8 @@ class DanceService:
                                          "guidance": settings.guidance, "body": settings.body,
                                          "foot_lock": settings.foot_lock,
                                          "beat_guidance": settings.beat_guidance,
-                                         "bpm": settings.bpm, "style_scale": settings.style_scale}},
+                                         "bpm": settings.bpm, "style_scale": settings.style_scale,
+                                         "beat_warp": settings.beat_warp}},
         )
 
         stem = f"{safe_stem(song.name)}_dance_seed{settings.seed}"

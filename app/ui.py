@@ -34,6 +34,7 @@ import soundfile  # noqa: E402
 from app.request import (  # noqa: E402
     BYTES_PER_MB,
     MAX_BEAT_GUIDANCE,
+    MAX_BEAT_WARP,
     MAX_BPM,
     MAX_GUIDANCE,
     MAX_SEED,
@@ -72,10 +73,11 @@ PLOT_LABEL = "Music beats and motion beats"
 GUIDANCE_STEP = 0.1
 BEAT_GUIDANCE_STEP = 0.005
 STYLE_SCALE_STEP = 0.25
+BEAT_WARP_STEP = 0.05
 FALLBACK_DEFAULTS: dict[str, float] = {"guidance": 2.0, "steps": 10, "beat_guidance": 0.0,
-                                       "style_scale": 0.0}
+                                       "style_scale": 0.0, "beat_warp": 0.0}
 """Settings shown when the generator names no defaults (EDGE's guidance; 10 DDIM steps; beat
-guidance off; no style input: its slider is hidden and its 0 means "not set")."""
+guidance and beat warp off; no style input: its slider is hidden and its 0 means "not set")."""
 
 
 def _intro(service: DanceService) -> str:
@@ -169,6 +171,7 @@ def make_handler(
         beat_lock: float | None = None,
         bpm: float | None = None,
         style_scale: float | None = None,
+        beat_warp: float | None = None,
         request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - gradio's documented idiom
     ) -> tuple[str, list[str], dict[str, Any], Any]:
@@ -176,6 +179,7 @@ def make_handler(
             start=start, duration=duration, seed=seed, guidance=guidance, steps=steps, body=body or "",
             foot_lock=foot_lock, beat_guidance=beat_lock, bpm=bpm,
             style_scale=None if service.default("style_scale") is None and not style_scale else style_scale,
+            beat_warp=beat_warp,
         )
         flag = CancelFlag()
         session = getattr(request, "session_hash", None) or ""
@@ -313,6 +317,16 @@ def build_app(
                                  "from what the music suggests (0: the music's typical dancer)",
                             visible=service.default("style_scale") is not None,
                         )
+                        beat_warp = gr.Slider(
+                            0.0,
+                            MAX_BEAT_WARP,
+                            value=_setting_default(service, "beat_warp"),
+                            step=BEAT_WARP_STEP,
+                            label="Beat timing",
+                            info="retime the dance so the body's accents land on the beats, each "
+                                 "moved at most this many beats (0: the model's timing; 0.5: every "
+                                 "accent it can)",
+                        )
                     with gr.Row():
                         body = gr.Radio(list(service.bodies), value=service.bodies[0], label="Body")
                         foot_lock = gr.Checkbox(
@@ -343,7 +357,7 @@ def build_app(
         event = button.click(
             make_handler(service, concurrency, running),
             inputs=[song, start, duration, seed, guidance, steps, body, foot_lock, beat_lock, bpm,
-                    style_scale],
+                    style_scale, beat_warp],
             outputs=[video, files, scores, plot],
             api_name=API_NAME,
             concurrency_limit=concurrency,

@@ -23,10 +23,11 @@ segment would play faster than ``max_rate`` or slower than 1 / ``max_rate`` time
 speed is dropped (greedily, in time order), so no move is rushed or dragged far beyond that
 (the cubic can exceed the rate a little inside a segment). The whole is repeated
 :data:`PASSES` times. Poses are read between frames by slerp
-(``kinematics.interpolate_frames``); the frame count and the frame rate are unchanged.
-
-Planted feet stay planted (a pose held still stays still however it is timed); turns and
-steps get at most ``max_rate`` times faster.
+(``kinematics.interpolate_frames``; the passes' maps are composed, so the motion is read between
+its frames once); the frame count and the frame rate are unchanged. In the pipeline the warp
+acts on the model's output before the foot clean-up (:func:`warp_dance` carries the contact
+channels along), so the clean-up holds the retimed feet exactly; turns and steps get at most
+``max_rate`` times faster.
 """
 
 from __future__ import annotations
@@ -116,46 +117,74 @@ def _rate_ok(s0: float, o0: float, s1: float, o1: float, max_rate: float) -> boo
     return 1.0 / max_rate <= rate <= max_rate
 
 
-def warp_to_beats(
+def warp_positions(
     poses: np.ndarray, trans: np.ndarray, fps: float, beat_times: np.ndarray, max_shift: float,
     max_rate: float = MAX_RATE, passes: int = PASSES, target_phase: float | None = ON_BEAT,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(T, 24, 3) poses and (T, 3) translation retimed so the accents fall on the beats.
+) -> np.ndarray:
+    """(T,) the fractional input frame each output frame shows (module docstring).
 
     Args:
         poses: (T, 24, 3) axis-angle; trans: (T, 3) metres; fps: their frame rate.
         beat_times: (B,) the song's beats, s from the dance's first frame.
-        max_shift: largest move of an accent, in beats (module docstring); 0 returns copies.
-        passes: times the accents are found again and the warp repeated.
+        max_shift: largest move of an accent, in beats; 0 gives 0, 1, ..., T-1.
+        passes: times the accents are found again and the warp repeated; the passes' maps are
+            composed, so the motion is read between its frames once.
         target_phase: the beat phase the accents move to (:func:`warp_anchors`).
     """
     warp_anchors(np.zeros(0), np.zeros(0), 1.0, max_shift, max_rate)  # checks the arguments
-    poses = np.array(poses, np.float32)
-    trans = np.array(trans, np.float32)
+    poses = torch.from_numpy(np.asarray(poses, np.float32))
+    trans = torch.from_numpy(np.asarray(trans, np.float32))
     frames = poses.shape[0]
+    total = np.arange(frames, dtype=np.float64)  # (T,) identity
     if max_shift == 0 or frames < 3 or np.asarray(beat_times).size < 2:
-        return poses, trans
+        return total
     duration = (frames - 1) / fps
     times = np.arange(frames) / fps  # (T,) output frame times
+    warped_poses, warped_trans = poses, trans
     for _ in range(passes):
         with torch.no_grad():
-            joints = forward_kinematics(axis_angle_to_matrix(torch.from_numpy(poses)),
-                                        torch.from_numpy(trans)).numpy()  # (T, 24, 3)
+            joints = forward_kinematics(axis_angle_to_matrix(warped_poses),
+                                        warped_trans).numpy()  # (T, 24, 3)
         src, out = warp_anchors(motion_beats(joints, fps), beat_times, duration, max_shift, max_rate,
                                 target_phase)
-        source = PchipInterpolator(out, src)(times) * fps  # (T,) source frame positions, smooth
+        step = PchipInterpolator(out, src)(times) * fps  # (T,) frames of the last pass's motion
+        total = np.interp(step, np.arange(frames), total)  # composed with the passes before
         with torch.no_grad():
-            warped = interpolate_frames(torch.from_numpy(poses), torch.from_numpy(trans),
-                                        torch.from_numpy(source))
-        poses, trans = (a.numpy().astype(np.float32) for a in warped)
-    return poses, trans
+            warped_poses, warped_trans = interpolate_frames(poses, trans, torch.from_numpy(total))
+    return total
 
 
-def warp_motion(motion: Motion, beat_times: np.ndarray, max_shift: float) -> Motion:
-    """``motion`` retimed by :func:`warp_to_beats`, ``beat_times`` (s) on its song's clock (the
-    motion's ``start_offset`` is subtracted); the motion itself when ``max_shift`` is 0."""
+def warp_to_beats(
+    poses: np.ndarray, trans: np.ndarray, fps: float, beat_times: np.ndarray, max_shift: float,
+    **options,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 24, 3) poses and (T, 3) translation retimed so the accents fall on the beats
+    (:func:`warp_positions`, whose ``options`` it takes); ``max_shift`` 0 returns copies."""
+    positions = warp_positions(poses, trans, fps, beat_times, max_shift, **options)  # (T,)
     if max_shift == 0:
-        return motion
+        return np.array(poses, np.float32), np.array(trans, np.float32)
+    with torch.no_grad():
+        new_poses, new_trans = interpolate_frames(torch.from_numpy(np.asarray(poses, np.float32)),
+                                                  torch.from_numpy(np.asarray(trans, np.float32)),
+                                                  torch.from_numpy(positions))
+    return new_poses.numpy(), new_trans.numpy()
+
+
+def warp_dance(
+    motion: Motion, frames: np.ndarray, beat_times: np.ndarray, max_shift: float,
+) -> tuple[Motion, np.ndarray]:
+    """``motion`` retimed by :func:`warp_positions` (``beat_times``, s, on its song's clock: the
+    motion's ``start_offset`` is subtracted), and the model's (T, D) ``frames`` it came from
+    read at the same positions, linearly (their contact channels are what the foot clean-up,
+    which runs after the warp so the held feet stay exact, needs). Unchanged when ``max_shift``
+    is 0."""
+    if max_shift == 0:
+        return motion, frames
     beats = np.asarray(beat_times, np.float64) - motion.start_offset  # (B,) s from frame 0
-    poses, trans = warp_to_beats(motion.poses, motion.trans, motion.fps, beats, max_shift)
-    return dataclasses.replace(motion, poses=poses, trans=trans)
+    positions = warp_positions(motion.poses, motion.trans, motion.fps, beats, max_shift)  # (T,)
+    with torch.no_grad():
+        poses, trans = interpolate_frames(torch.from_numpy(motion.poses), torch.from_numpy(motion.trans),
+                                          torch.from_numpy(positions))
+    index = np.arange(frames.shape[0])
+    warped = np.stack([np.interp(positions, index, channel) for channel in np.asarray(frames).T], axis=1)
+    return dataclasses.replace(motion, poses=poses.numpy(), trans=trans.numpy()), warped.astype(np.float32)

@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--halftime-above", type=float, default=None, metavar="BPM",
                    help="dance songs tracked faster than this at half time (default: the "
                         "checkpoint's; 0 = off)")
+    p.add_argument("--beat-warp", type=float, default=None, metavar="S",
+                   help="retime each dance's accents onto the beats, at most S beats (default: the "
+                        "checkpoint's; 0 = off)")
     p.add_argument("--sampler", choices=SAMPLERS, default=None, help="sampler (default: the checkpoint's)")
     p.add_argument("--no-foot-lock", action="store_true",
                    help="score the generators' raw output (generator.cleanup.footlock off)")
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             corpus, a.generators, split=a.split, max_songs=a.max_songs, seconds=seconds,
             seed=a.seed, samples=a.samples, reference=a.reference, steps=a.steps,
             guidance=a.guidance, beat_guidance=a.beat_guidance, sampler=a.sampler, device=a.device,
-            halftime_above_bpm=a.halftime_above,
+            halftime_above_bpm=a.halftime_above, beat_warp=a.beat_warp,
             log=log, foot_lock=not a.no_foot_lock,
             row_kinds=a.rows, raw_rows=a.raw_rows,
         )

@@ -142,6 +142,7 @@ def generator_dances(
     sampler: str | None = None,
     beat_guidance: float | None = None,
     halftime_above_bpm: float | None = None,
+    beat_warp: float | None = None,
     batch_songs: int = DEFAULT_BATCH_SONGS,
     log: Log | None = None,
     foot_locks: Sequence[bool] = (True,),
@@ -158,7 +159,8 @@ def generator_dances(
             variants = generator.generate_many_variants(
                 [songs[i].audio_path for i in batch], foot_locks=foot_locks, seed=seed + k,
                 steps=steps, guidance=guidance, sampler=sampler, beat_guidance=beat_guidance,
-                halftime_above_bpm=halftime_above_bpm, start=0.0, duration=seconds,
+                halftime_above_bpm=halftime_above_bpm, beat_warp=beat_warp, start=0.0,
+                duration=seconds,
             )
             for row, motions in zip(out, variants, strict=True):
                 for i, m in zip(batch, motions, strict=True):

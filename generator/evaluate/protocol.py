@@ -80,6 +80,7 @@ def evaluate(
     device: str | None = None,
     beat_guidance: float | None = None,
     halftime_above_bpm: float | None = None,
+    beat_warp: float | None = None,
     batch_songs: int = DEFAULT_BATCH_SONGS,
     log: Log | None = None,
     foot_lock: bool = True,
@@ -122,7 +123,7 @@ def evaluate(
         variants = generator_dances(gen, songs, counts, seed, seconds, steps=steps,
                                     guidance=guidance, sampler=sampler,
                                     beat_guidance=beat_guidance,
-                                    halftime_above_bpm=halftime_above_bpm,
+                                    halftime_above_bpm=halftime_above_bpm, beat_warp=beat_warp,
                                     batch_songs=batch_songs, log=say, foot_locks=locks)
         wall = time.perf_counter() - t0  # one sampling run for all of this generator's rows
         for label, dances in zip(names, variants, strict=True):

@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from generator.cleanup.beat_warp import warp_motion
+from generator.cleanup.beat_warp import warp_dance
 from generator.cleanup.footlock import clean_feet
 from generator.model.conditioning import ConditioningError, MusicCondition, conditioner_for
 from generator.model.config import GeneratorConfig
@@ -344,12 +344,14 @@ class DanceGenerator:
         frames = self._sample(rows, constraints, styles, opts, report)
         raw = [self._motion(f, r, audio, st, opts)
                for f, r, audio, st in zip(frames, rows, audios, styles, strict=True)]
+        if opts.beat_warp:  # retimed before the clean-up, so the held feet stay exact
+            raw, frames = map(list, zip(*(warp_dance(m, f, m.meta["beat_times"], opts.beat_warp)
+                                          for m, f in zip(raw, frames, strict=True)), strict=True))
         cleaned = [
             _cleaned(m, f) if c is None and any(locks) else m
             for m, f, c in zip(raw, frames, constraints, strict=True)
         ]
-        return [[warp_motion(m, m.meta["beat_times"], opts.beat_warp) for m in (cleaned if lock else raw)]
-                for lock in locks]
+        return [cleaned if lock else raw for lock in locks]
 
     @torch.no_grad()
     def _sample(

@@ -39,7 +39,7 @@ def test_api_names_the_endpoint_with_the_ui_defaults(server, client):
     params = client.view_api(print_info=False, return_format="dict")["named_endpoints"][API]["parameters"]
     names = [p["parameter_name"] for p in params]
     assert names == ["song", "start", "duration", "seed", "guidance", "steps", "body", "foot_lock",
-                     "beat_lock", "bpm", "style_scale"]
+                     "beat_lock", "bpm", "style_scale", "beat_warp"]
     assert not params[0]["parameter_has_default"]
     assert all(p["parameter_has_default"] for p in params[1:])
     assert {p["parameter_name"]: p["parameter_default"] for p in params[1:]} == {
@@ -53,6 +53,7 @@ def test_api_names_the_endpoint_with_the_ui_defaults(server, client):
         "beat_lock": server.service.default("beat_guidance"),
         "bpm": 0,  # found from the music
         "style_scale": 0.0,  # the tiny generator has no style input: the hidden slider's "not set"
+        "beat_warp": server.service.default("beat_warp"),
     }
 
 

@@ -66,6 +66,8 @@ LIMITS = Limits(max_upload_mb=1.0, max_duration=8.0)
         (DanceSettings(style_scale=-1), "style spread must be from 0 to 4"),
         (DanceSettings(style_scale=4.5), "style spread must be from 0 to 4"),
         (DanceSettings(style_scale="wild"), "style spread must be a number"),
+        (DanceSettings(beat_warp=0.6), "beat timing must be from 0 to 0.5 beats"),
+        (DanceSettings(beat_warp=-0.1), "beat timing must be from 0 to 0.5 beats"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message(settings, message):
@@ -185,7 +187,7 @@ def test_one_request_through_the_library(checkpoint, songs, tmp_path):
     result = service.generate(
         songs["good"],
         DanceSettings(start=1.0, duration=2.0, seed=4, steps=2, body="skeleton", foot_lock=False,
-                      beat_guidance=0.05, bpm=heard),
+                      beat_guidance=0.05, bpm=heard, beat_warp=0.25),
         progress=lambda fraction, desc: seen.append((fraction, desc)),
     )
     fractions = [f for f, _ in seen]
@@ -206,6 +208,7 @@ def test_one_request_through_the_library(checkpoint, songs, tmp_path):
     assert motion.meta["app"]["seed"] == 4
     assert motion.meta["app"]["foot_lock"] is False and motion.meta["generator"]["foot_lock"] is False
     assert motion.meta["app"]["beat_guidance"] == 0.05 == motion.meta["generator"]["beat_guidance"]
+    assert motion.meta["app"]["beat_warp"] == 0.25 == motion.meta["generator"]["beat_warp"]
     # the tempo hint steers both the dance's beat grid and the scores' music beats
     assert motion.meta["app"]["bpm"] == heard == motion.meta["generator"]["bpm_hint"]
     assert motion.meta["tempo_bpm"] == pytest.approx(heard, rel=0.03)
