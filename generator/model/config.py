@@ -122,9 +122,10 @@ class GeneratorConfig:
             ``analyse_rhythm(..., tempo_hint=tempo / 2)``), as a dancer takes a fast song; 0
             (off) by default and in checkpoints saved before it existed
             (docs/generator.md, "Half time").
-        beat_warp: the largest move, in beats, of the dance's accents when the finished dance
-            is retimed onto the song's beats (:mod:`generator.cleanup.beat_warp`);
-            0 (off) by default and in checkpoints saved before it existed.
+        beat_warp: the largest move, in beats, of the dance's accents when the model's dance
+            is retimed onto the song's beats (:mod:`generator.cleanup.beat_warp`); 0 (off) for
+            a new model and in checkpoints saved before it existed, 0.5 in the shipped ones
+            (docs/generator.md, the fifteenth round).
         overlap_frames: frames shared by consecutive windows in long-form sampling
             (EDGE: half a window); at most half a window.
         style_dim: 0 (no style input: every checkpoint saved before it existed) or

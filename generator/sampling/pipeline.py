@@ -242,7 +242,7 @@ class DanceGenerator:
                 in multiples of their spread (:mod:`generator.model.style`; default: the
                 config's ``style_scale``; 0 = every dance the mean style); an error for a model
                 without a style input.
-            beat_warp: retime the finished dance so its accents fall on the beats, each
+            beat_warp: retime the model's dance so its accents fall on the beats, each
                 moved at most this many beats (:mod:`generator.cleanup.beat_warp`; default:
                 the config's; 0 = off, at most 0.5).
         Returns:

@@ -4,10 +4,18 @@ import numpy as np
 import pytest
 import torch
 
-from generator.cleanup.beat_warp import MAX_RATE, warp_anchors, warp_to_beats, wrap_phase
+from generator.cleanup.beat_warp import (
+    MAX_RATE,
+    warp_anchors,
+    warp_dance,
+    warp_positions,
+    warp_to_beats,
+    wrap_phase,
+)
 from generator.sampling.pipeline import DanceGenerator
 from motionbeat.core import contract
 from motionbeat.core.kinematics import axis_angle_to_matrix, forward_kinematics
+from motionbeat.core.motion import Motion
 from motionbeat.metrics.alignment import phase_locking
 from motionbeat.metrics.beats import motion_beats
 
@@ -88,3 +96,22 @@ def test_the_pipeline_warps_when_asked_and_records_it(untrained_checkpoint, clic
     np.testing.assert_allclose(warped.poses[0], plain.poses[0], atol=1e-5)
     with pytest.raises(ValueError, match="beat_warp must be from 0 to 0.5"):
         gen.generate(click_tracks["short"], seed=1, steps=2, beat_warp=0.75)
+
+
+def test_warp_dance_carries_the_model_frames_along_the_same_time_map():
+    poses, trans = swinging_arms(6.0, period_s=1.1)
+    start = 2.0  # the excerpt starts 2 s into the song: the beats are on the song's clock
+    motion = Motion(poses, trans, FPS, start_offset=start)
+    frames = np.zeros((poses.shape[0], 4), np.float32)
+    frames[:, 0] = np.arange(poses.shape[0])  # a channel that names its frame
+    frames[:, 1] = 1.0  # a contact held throughout stays held
+    warped, carried = warp_dance(motion, frames, BEATS + start, max_shift=0.5)
+    positions = warp_positions(poses, trans, FPS, BEATS, 0.5)  # (T,)
+    assert (np.diff(positions) > 0).all() and positions[0] == 0 and positions[-1] == poses.shape[0] - 1
+    assert np.abs(positions - np.arange(poses.shape[0])).max() > 1.0  # it did retime
+    np.testing.assert_allclose(carried[:, 0], positions, atol=1e-4)
+    np.testing.assert_array_equal(carried[:, 1], 1.0)
+    np.testing.assert_allclose(warped.poses, warp_to_beats(poses, trans, FPS, BEATS, 0.5)[0], atol=1e-6)
+    assert warped.start_offset == start and warped.num_frames == motion.num_frames
+    same, untouched = warp_dance(motion, frames, BEATS + start, max_shift=0.0)
+    assert same is motion and untouched is frames
