@@ -50,7 +50,7 @@ def run(corpus, generators, tmp_path_factory):
     out = tmp_path_factory.mktemp("out") / "generator_eval.md"
     argv = ["--corpus", str(corpus), "--generators", *map(str, generators), "--seconds", str(SECONDS),
             "--threads", "1", "--out", str(out), "--quiet", "--raw-rows", "--sampler", "sde-dpm++",
-            "--beat-guidance", "0.1"]
+            "--beat-guidance", "0.1", "--beat-warp", "0.25"]
     before = torch.get_num_threads()
     try:
         assert ev.main(argv) == 0  # sets torch to 1 thread
@@ -120,11 +120,13 @@ def test_each_generator_row_names_its_sampling_settings(run, generators):
         config = json.loads(Path(f"{row['checkpoint']}.json").read_text())
         assert row["sampling"] == {"sampler": "sde-dpm++", "steps": config["sample_steps"],
                                    "guidance": config["guidance_weight"], "beat_guidance": 0.1,
-                                   "halftime_above_bpm": 0.0}
+                                   "halftime_above_bpm": 0.0, "beat_warp": 0.25}
         assert config["beat_guidance"] == 0.0  # the command line's strength, not the checkpoint's
+        assert config["beat_warp"] == 0.0
     for stem in generators:  # one line per checkpoint, its raw row shares it
         assert text.count(f"`{stem}`, sde-dpm++ sampler, ") == 1
     assert text.count("beat guidance 0.1") == len(generators)
+    assert text.count("beat warp 0.25 beats") == len(generators)
 
 
 def test_random_clips_never_use_the_same_song(run, corpus, held_out):
