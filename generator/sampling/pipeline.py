@@ -244,7 +244,8 @@ class DanceGenerator:
                 without a style input.
             beat_warp: retime the model's dance so its accents fall on the beats, each
                 moved at most this many beats (:mod:`generator.cleanup.beat_warp`; default:
-                the config's; 0 = off, at most 0.5).
+                the config's; 0 = off, at most 0.5); skipped for a song with a constraint,
+                whose given frames keep their times.
         Returns:
             a :class:`Motion` at :data:`contract.FPS` naming the song, the excerpt's start
             offset in it and this generator's model hash.
@@ -344,9 +345,12 @@ class DanceGenerator:
         frames = self._sample(rows, constraints, styles, opts, report)
         raw = [self._motion(f, r, audio, st, opts)
                for f, r, audio, st in zip(frames, rows, audios, styles, strict=True)]
-        if opts.beat_warp:  # retimed before the clean-up, so the held feet stay exact
-            raw, frames = map(list, zip(*(warp_dance(m, f, m.meta["beat_times"], opts.beat_warp)
-                                          for m, f in zip(raw, frames, strict=True)), strict=True))
+        # retimed before the clean-up, so the held feet stay exact; a constraint's frames keep their times
+        warps = [opts.beat_warp if c is None else 0.0 for c in constraints]
+        raw, frames = map(list, zip(*(warp_dance(m, f, m.meta["beat_times"], w)
+                                      for m, f, w in zip(raw, frames, warps, strict=True)), strict=True))
+        raw = [dataclasses.replace(m, meta={**m.meta, "generator": {**m.meta["generator"], "beat_warp": w}})
+               for m, w in zip(raw, warps, strict=True)]
         cleaned = [
             _cleaned(m, f) if c is None and any(locks) else m
             for m, f, c in zip(raw, frames, constraints, strict=True)
@@ -426,7 +430,6 @@ class DanceGenerator:
                 "beat_guidance": opts.beat_guidance,
                 "bpm_hint": opts.bpm,
                 "halftime_above_bpm": opts.halftime_above_bpm,
-                "beat_warp": opts.beat_warp,
                 "foot_lock": False,
             },
             "song_duration": rows.duration,

@@ -230,6 +230,10 @@ def test_constraints_keep_joints_and_keyframes(gen, click_tracks):
     inbetween = gen.generate(click_tracks["long"], duration=4.0, constraint=keys, **FAST)
     np.testing.assert_allclose(inbetween.trans[[0, 60, 119]], source.trans[[0, 60, 119]],
                                atol=1e-5)
+    # the beat warp leaves a constrained dance's timing alone: its keyframes stay where given
+    warped = gen.generate(click_tracks["long"], duration=4.0, constraint=keys, beat_warp=0.5, **FAST)
+    np.testing.assert_allclose(warped.trans, inbetween.trans, atol=1e-6)
+    assert warped.meta["generator"]["beat_warp"] == 0.0
 
 
 def test_missing_checkpoint_names_file_and_command(tmp_path):
