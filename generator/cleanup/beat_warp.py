@@ -141,7 +141,7 @@ def warp_positions(
     duration = (frames - 1) / fps
     times = np.arange(frames) / fps  # (T,) output frame times
     warped_poses, warped_trans = poses, trans
-    for _ in range(passes):
+    for done in range(1, passes + 1):
         with torch.no_grad():
             joints = forward_kinematics(axis_angle_to_matrix(warped_poses),
                                         warped_trans).numpy()  # (T, 24, 3)
@@ -149,8 +149,9 @@ def warp_positions(
                                 target_phase)
         step = PchipInterpolator(out, src)(times) * fps  # (T,) frames of the last pass's motion
         total = np.interp(step, np.arange(frames), total)  # composed with the passes before
-        with torch.no_grad():
-            warped_poses, warped_trans = interpolate_frames(poses, trans, torch.from_numpy(total))
+        if done < passes:  # the next pass reads the accents of the motion retimed so far
+            with torch.no_grad():
+                warped_poses, warped_trans = interpolate_frames(poses, trans, torch.from_numpy(total))
     return total
 
 
