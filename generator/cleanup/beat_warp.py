@@ -68,6 +68,14 @@ def wrap_phase(x: np.ndarray) -> np.ndarray:
     return np.mod(np.asarray(x, np.float64) + 0.5, 1.0) - 0.5
 
 
+def check_warp(max_shift: float, max_rate: float) -> None:
+    """ValueError unless 0 <= ``max_shift`` <= :data:`MAX_SHIFT_LIMIT` and ``max_rate`` >= 1."""
+    if not 0 <= max_shift <= MAX_SHIFT_LIMIT:
+        raise ValueError(f"max_shift must be from 0 to {MAX_SHIFT_LIMIT:g} beats, got {max_shift!r}")
+    if max_rate < 1:
+        raise ValueError(f"max_rate must be at least 1, got {max_rate!r}")
+
+
 def warp_anchors(
     accents: np.ndarray, beat_times: np.ndarray, duration: float, max_shift: float,
     max_rate: float = MAX_RATE, target_phase: float | None = ON_BEAT,
@@ -81,10 +89,7 @@ def warp_anchors(
         max_shift: S, the largest move of an accent, in beats (0: no warp).
         target_phase: phi*, the beat phase the accents move to; None: the dance's own.
     """
-    if not 0 <= max_shift <= MAX_SHIFT_LIMIT:
-        raise ValueError(f"max_shift must be from 0 to {MAX_SHIFT_LIMIT:g} beats, got {max_shift!r}")
-    if max_rate < 1:
-        raise ValueError(f"max_rate must be at least 1, got {max_rate!r}")
+    check_warp(max_shift, max_rate)
     src, out = [0.0], [0.0]
     accents = np.asarray(accents, np.float64).reshape(-1)  # (N,)
     beats = np.sort(np.asarray(beat_times, np.float64).reshape(-1))  # (B,)
@@ -131,7 +136,7 @@ def warp_positions(
             composed, so the motion is read between its frames once.
         target_phase: the beat phase the accents move to (:func:`warp_anchors`).
     """
-    warp_anchors(np.zeros(0), np.zeros(0), 1.0, max_shift, max_rate)  # checks the arguments
+    check_warp(max_shift, max_rate)
     poses = torch.from_numpy(np.asarray(poses, np.float32))
     trans = torch.from_numpy(np.asarray(trans, np.float32))
     frames = poses.shape[0]

@@ -80,13 +80,14 @@ def _joints(poses: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def lock_planted_feet(
     poses: np.ndarray, trans: np.ndarray, contacts: np.ndarray,
-    threshold: float = CONTACT_THRESHOLD,
+    threshold: float = CONTACT_THRESHOLD, joints: np.ndarray | None = None,
 ) -> np.ndarray:
     """(T, 3) root translation with planted feet held still (module docstring).
 
     Args:
         poses: (T, 24, 3) axis-angle local rotations; trans: (T, 3) root positions (metres, y up);
         contacts: (T, 4) predicted contact probabilities in ``contract.FOOT_JOINTS`` order.
+        joints: (T, 24, 3) FK positions of ``poses`` and ``trans`` when the caller has them.
     """
     poses = np.asarray(poses, np.float32)
     trans = np.asarray(trans, np.float32)
@@ -96,7 +97,8 @@ def lock_planted_feet(
                          "must cover the same frames")
     if trans.shape[0] < 2:
         return trans.copy()
-    _, _, joints = _joints(poses, trans)  # (T, 24, 3)
+    if joints is None:
+        _, _, joints = _joints(poses, trans)  # (T, 24, 3)
     feet = joints[:, list(contract.FOOT_JOINTS)]  # (T, 4, 3)
     step = feet[1:] - feet[:-1]  # (T-1, 4, 3)
     planted = (contacts[1:] > threshold) & (contacts[:-1] > threshold)  # (T-1, 4)
@@ -249,5 +251,5 @@ def clean_feet(
     joints = _joints(poses, np.asarray(trans, np.float32))[2]  # (T, 24, 3)
     heights = joints[:, list(contract.FOOT_JOINTS), contract.UP_AXIS]  # (T, 4)
     contacts = bridge_short_lifts(contacts, heights, threshold)  # (T, 4)
-    trans = lock_planted_feet(poses, trans, contacts, threshold)
+    trans = lock_planted_feet(poses, trans, contacts, threshold, joints)
     return pin_planted_feet(poses, trans, contacts, threshold), trans
